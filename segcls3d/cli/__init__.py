@@ -1,0 +1,1 @@
+"""Command-line interface: `segcls3d <command> ...`. Each command lives in its own module."""

@@ -1,0 +1,71 @@
+"""`segcls3d evaluate`: metrics of classification.csv (+ masks) against classification_labels.csv."""
+from __future__ import annotations
+
+import argparse
+import logging
+
+logger = logging.getLogger("segcls3d.evaluate")
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="AUROC/operating-point metrics with bootstrap CIs, strict recall, Dice",
+        description="Evaluate `segcls3d predict` output against image-level labels: per class and score source "
+                    "(summarizer <class>_probability, head <class>_head_probability) AUROC with a bootstrap CI, "
+                    "the Youden operating point and the model's own labels (balanced accuracy, recall, precision, "
+                    "specificity); with masks also strict recall (a true positive must overlap the true region) "
+                    "and Dice/IoU.")
+    p.add_argument("--predictions", required=True, metavar="CSV", help="classification.csv written by segcls3d predict")
+    p.add_argument("--labels", required=True, metavar="CSV", help="classification_labels.csv (0/1/empty)")
+    p.add_argument("--pred-masks", metavar="DIR", help="folder of predicted masks <case>.nii.gz (needs --gt-masks)")
+    p.add_argument("--gt-masks", metavar="DIR", help="folder of reference masks <case>.nii.gz")
+    p.add_argument("--classes", metavar="JSON", help="class -> label ids {\"classes\": {...}} "
+                                                     "(default: classes.json next to --predictions)")
+    p.add_argument("--json", metavar="FILE", help="write the full result as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="write ROC curves as PNG")
+    p.add_argument("--bootstrap", type=_non_negative_int, default=1000, metavar="N",
+                   help="bootstrap resamples for 95%% CIs (default 1000; 0 = no CIs)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--rsna", action="store_true",
+                   help="also compute the RSNA 2022 cervical spine weighted log loss (C1..C7, patient_overall)")
+    p.add_argument("--score", choices=("summarizer", "head"), default="summarizer",
+                   help="probability columns used by --rsna (default summarizer)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from segcls3d.errors import InputDataError
+    from segcls3d.evaluate import evaluate_predictions, evaluate_rsna, format_table, plot_roc_result
+    from segcls3d.evaluate.inputs import load_class_label_ids
+    from segcls3d.io import write_json_atomic
+
+    if (args.pred_masks is None) != (args.gt_masks is None):
+        raise InputDataError("--pred-masks and --gt-masks must be given together")
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        logger.warning("%s", message)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = show
+        class_ids = load_class_label_ids(args.classes) if args.classes and args.pred_masks else None
+        result = evaluate_predictions(args.predictions, args.labels, pred_masks=args.pred_masks,
+                                      gt_masks=args.gt_masks, class_label_ids=class_ids,
+                                      n_bootstrap=args.bootstrap, seed=args.seed)
+        if args.rsna:
+            result["rsna"] = evaluate_rsna(args.predictions, args.labels, score=args.score)
+    print(format_table(result))
+    if args.json:
+        logger.info("wrote %s", write_json_atomic(args.json, result))
+    if args.plot:
+        logger.info("wrote %s", plot_roc_result(result, args.plot))
+    return 0

@@ -1,0 +1,12 @@
+"""Image-level labels: class definitions from dataset.json and classification_labels.csv."""
+from segcls3d.labels.classes import ClassDefinition, class_definitions, load_class_definitions
+from segcls3d.labels.case_labels import CaseLabels, LABELS_FILENAME, write_case_labels
+
+__all__ = [
+    "ClassDefinition",
+    "class_definitions",
+    "load_class_definitions",
+    "CaseLabels",
+    "LABELS_FILENAME",
+    "write_case_labels",
+]

@@ -1,0 +1,1 @@
+"""Prediction: nnU-Net's predictor + summarizing function -> masks and classification.csv."""

@@ -1,0 +1,55 @@
+"""Predict one case: probabilities, mask, summary row (and the head's probability where there is one)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from segcls3d.predict.model import LoadedModel
+
+
+def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Path, case_id: str,
+                 save_probabilities: bool = False, previous_stage: Optional[Path] = None) -> dict:
+    """Run one case through the model and write ``out_dir/<case>.nii.gz`` (+ ``.npz``); return its CSV row."""
+    from segcls3d.io import atomic_path
+    from segcls3d.summarize import class_probability_maps, summary_row
+    from segcls3d.training.classifier_mixin import head_row
+    from segcls3d.training.validation_summary import geometry_from_properties
+
+    predictor = model.predictor
+    rw = predictor.plans_manager.image_reader_writer_class()
+    image, properties = rw.read_images([str(f) for f in files])
+    if model.kind == "classifier":
+        return head_row(case_id, model.class_names, classify_case(model, image, properties))
+    prev = rw.read_seg(str(previous_stage))[0] if previous_stage is not None else None
+    segmentation, probabilities = predictor.predict_single_npy_array(image, properties, prev, None, True)
+    ending = model.dataset_json["file_ending"]
+    with atomic_path(out_dir / f"{case_id}{ending}") as tmp:
+        rw.write_seg(segmentation, str(tmp), properties)
+    if save_probabilities:
+        with atomic_path(out_dir / f"{case_id}.npz") as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, probabilities=probabilities.astype(np.float16))
+    maps = class_probability_maps(probabilities, model.channel_groups)
+    summary = summarizer.summarize(maps, properties["spacing"], geometry_from_properties(properties))
+    head = predictor.pop_head_probabilities() if model.kind == "multitask" else None
+    head_probs = dict(zip(model.class_names, head)) if head is not None else None
+    return summary_row(case_id, summary, head_probabilities=head_probs)
+
+
+def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np.ndarray:
+    """Preprocess like nnU-Net, then run the classifier on the whole image; mean over folds."""
+    from segcls3d.training.whole_image import classify_whole_image
+
+    p = model.predictor
+    preprocessor = p.configuration_manager.preprocessor_class(verbose=False)
+    data, _, _ = preprocessor.run_case_npy(image, None, properties, p.plans_manager, p.configuration_manager,
+                                           p.dataset_json)
+    axes = p.allowed_mirroring_axes if p.use_mirroring else None
+    probs = []
+    p.network.to(p.device)
+    for params in p.list_of_parameters:
+        p.network.load_state_dict(params)
+        probs.append(classify_whole_image(p.network, data, p.configuration_manager.patch_size, p.device, axes))
+    return np.mean(probs, axis=0)

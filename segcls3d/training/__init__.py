@@ -1,0 +1,1 @@
+"""nnU-Net-facing training code: mixins and the trainer classes users select with ``-tr``."""
