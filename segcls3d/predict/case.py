@@ -32,7 +32,10 @@ def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Pat
             with open(tmp, "wb") as handle:
                 np.savez_compressed(handle, probabilities=probabilities.astype(np.float16))
     maps = class_probability_maps(probabilities, model.channel_groups)
-    summary = summarizer.summarize(maps, properties["spacing"], geometry_from_properties(properties))
+    extra = {}
+    if getattr(summarizer, "needs_features", False):  # embedding summarizers read the network's features
+        extra["features"] = summarizer.case_features(predictor, image, properties)
+    summary = summarizer.summarize(maps, properties["spacing"], geometry_from_properties(properties), **extra)
     head = predictor.pop_head_probabilities() if model.kind == "multitask" else None
     head_probs = dict(zip(model.class_names, head)) if head is not None else None
     return summary_row(case_id, summary, head_probabilities=head_probs)

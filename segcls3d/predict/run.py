@@ -8,6 +8,7 @@ from typing import Optional, Sequence, Union
 
 from tqdm import tqdm
 
+import segcls3d.summarize.trained  # noqa: F401  (registers the trained summarizer kinds for load_summarizer)
 from segcls3d.predict.model import LoadedModel
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def predict_folder(
     if cases is not None:
         found = {k: v for k, v in found.items() if k in set(cases)}
     report = PredictionReport(failures=dict(report_failures))
+    if hasattr(summarizer, "check_model"):  # trained summarizers refuse a model with another label set
+        summarizer.check_model(model)
     write_json_atomic(out / "classes.json", {
         "classes": {c.name: list(c.label_ids) for c in model.classes},
         "labels": model.dataset_json.get("labels", {}),

@@ -42,3 +42,57 @@ class nnUNetTrainerMultitask_5epochs(nnUNetTrainerMultitask):
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
         super().__init__(plans, configuration, fold, dataset_json, device)
         self.num_epochs = 5
+
+
+def _short_schedule(trainer, epochs: int, iterations: int, val_iterations: int) -> None:
+    trainer.num_epochs = epochs
+    trainer.num_iterations_per_epoch = iterations
+    trainer.num_val_iterations_per_epoch = val_iterations
+
+
+class nnUNetTrainerSegCls_smoke(nnUNetTrainerSegCls):
+    """2 epochs x 10 iterations: exercises the whole pipeline (tests), learns next to nothing."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        _short_schedule(self, 2, 10, 2)
+
+
+class nnUNetTrainerCls_smoke(nnUNetTrainerCls):
+    """2 epochs x 10 iterations: exercises the whole pipeline (tests), learns next to nothing."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        _short_schedule(self, 2, 10, 2)
+
+
+class nnUNetTrainerMultitask_smoke(nnUNetTrainerMultitask):
+    """2 epochs x 10 iterations: exercises the whole pipeline (tests), learns next to nothing."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        _short_schedule(self, 2, 10, 2)
+
+
+class nnUNetTrainerSegCls_demo(nnUNetTrainerSegCls):
+    """8 epochs x 40 iterations: the CPU demo schedule (tiny plans, a few minutes)."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        _short_schedule(self, 8, 40, 10)
+
+
+class nnUNetTrainerCls_demo(nnUNetTrainerCls):
+    """8 epochs x 40 iterations: the CPU demo schedule (tiny plans, a few minutes)."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        _short_schedule(self, 8, 40, 10)
+
+
+class nnUNetTrainerMultitask_demo(nnUNetTrainerMultitask):
+    """8 epochs x 40 iterations: the CPU demo schedule (tiny plans, a few minutes)."""
+
+    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        _short_schedule(self, 8, 40, 10)
