@@ -21,9 +21,9 @@ from segcls3d.errors import LabelFileError
 PathLike = Union[str, Path]
 LABELS_FILENAME = "classification_labels.csv"
 CASE_ID_COLUMN = "case_id"
-_TRUE = {"1", "1.0", "true", "yes"}
-_FALSE = {"0", "0.0", "false", "no"}
-_UNKNOWN = {"", "nan", "na", "n/a", "none", "?"}
+_TRUE = {"1", "1.0"}
+_FALSE = {"0", "0.0"}
+_UNKNOWN = {""}
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def write_case_labels(path: PathLike, labels: Mapping[str, Mapping[str, Optional
                 row = [case_id]
                 for name in classes:
                     value = labels[case_id].get(name)
-                    if value is None or (isinstance(value, float) and math.isnan(value)):
+                    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
                         row.append("")
                     else:
                         if value not in (0, 1):

@@ -48,12 +48,17 @@ def class_definitions(dataset_json: Mapping[str, Any], source: str = "dataset.js
     if not isinstance(labels, Mapping) or not labels:
         raise LabelFileError(f"{source}: has no 'labels' mapping")
     ignore_ids: set[int] = set()
-    if "ignore" in labels:
-        ignore_ids = set(_label_value_ids(labels["ignore"]))
     foreground: dict[str, tuple[int, ...]] = {}
     for name, value in labels.items():
-        ids = _label_value_ids(value)
-        if name == "ignore" or name == "background" or ids == (0,):
+        try:
+            ids = _label_value_ids(value)
+        except (TypeError, ValueError):
+            raise LabelFileError(f"{source}: label '{name}' has value {value!r}; expected an integer id "
+                                 "or a list of ids (region)") from None
+        if name == "ignore":
+            ignore_ids = set(ids)
+            continue
+        if name == "background" or ids == (0,):
             continue
         foreground[name] = ids
     known_ids = {i for ids in foreground.values() for i in ids}

@@ -14,6 +14,8 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import numpy as np
+
 from segcls3d.errors import ModelFolderError, SegCls3dError
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,11 @@ def apply_preset(plans: dict, preset: dict, plans_name: str) -> dict:
         patch = [min(int(p), int(c)) for p, c in zip(cfg["patch_size"], cap)] if cap else list(cfg["patch_size"])
         max_pool = int(preset.get("max_stages", 999)) - 1
         _, strides, kernels, patch, _ = get_pool_and_conv_props(cfg["spacing"], patch, MIN_FEATURE_MAP_EDGE, max_pool)
+        # max_pool limits pooling per axis; anisotropic spacing adds stages that pool some axes only
+        strides, kernels = list(strides)[: max_pool + 1], list(kernels)[: max_pool + 1]
+        if cap:  # nnU-Net rounds the patch up to a divisible size: round down instead to respect the cap
+            divisor = np.prod(np.array(strides), axis=0)
+            patch = [int(max(d, (min(p, c) // d) * d)) for p, c, d in zip(patch, cap, divisor)]
         n_stages = len(strides)
         base = int(preset.get("base_features", arch["features_per_stage"][0]))
         maximum = int(preset.get("max_features", max(arch["features_per_stage"])))

@@ -44,6 +44,8 @@ def collect_cases(folder: PathLike, file_ending: str, num_channels: int) -> tupl
                 f"{f}: the model expects {num_channels} channels, name the files <case>_0000{file_ending} ... "
                 f"<case>_{num_channels - 1:04d}{file_ending}"
             )
+    if num_channels == 1:
+        cases = _split_numbered_single_channel_names(cases, file_ending)
     result: dict[str, list[Path]] = {}
     problems: dict[str, str] = {}
     for case, channels in sorted(cases.items()):
@@ -56,3 +58,15 @@ def collect_cases(folder: PathLike, file_ending: str, num_channels: int) -> tupl
         else:
             result[case] = [channels[c] for c in range(num_channels)]
     return result, problems
+
+
+def _split_numbered_single_channel_names(cases: dict[str, dict[int, Path]], file_ending: str) -> dict[str, dict[int, Path]]:
+    """For 1-channel models, ``scan_0012.nii.gz`` without a ``scan_0000`` file is case ``scan_0012``."""
+    result: dict[str, dict[int, Path]] = {}
+    for case, channels in cases.items():
+        if 0 in channels:
+            result[case] = channels
+            continue
+        for path in channels.values():
+            result[path.name[: -len(file_ending)]] = {0: path}
+    return result
