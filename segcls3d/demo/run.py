@@ -48,7 +48,7 @@ class DemoSettings:
 def _cpu_friendly_env(device: str) -> None:
     """On small CPU machines nnU-Net's default worker counts cost more in start-up than they save."""
     if device == "cpu":
-        os.environ.setdefault("nnUNet_def_n_proc", "1")
+        os.environ.setdefault("nnUNet_def_n_proc", str(min(os.cpu_count() or 1, 4)))
         os.environ.setdefault("nnUNet_n_proc_DA", "0")
 
 

@@ -65,7 +65,10 @@ class CaseLabelsMixin:
         identifiers = self.dataset_class.get_identifiers(self.preprocessed_dataset_folder)
         csv = self._labels_csv()
         if csv is not None:
-            labels = CaseLabels.load(csv, self.class_names)
+            if (csv.parent / "imagesTr").is_dir():  # the raw dataset: also check ids against its images
+                labels = CaseLabels.from_raw_dataset(csv.parent, self.class_names)
+            else:
+                labels = CaseLabels.load(csv, self.class_names)
             missing = sorted(set(identifiers) - set(labels.case_ids))
             if missing:
                 from segcls3d.errors import LabelFileError

@@ -27,8 +27,16 @@ class _SegClsBase(CaseLabelsMixin, nnUNetTrainer):
         self._segcls_setup(dataset_json)
 
     def on_train_start(self):
+        """Validate the image-level labels before nnU-Net starts its data loaders."""
+        from segcls3d.errors import SegCls3dError
+
+        if not self.was_initialized:
+            self.initialize()
+        try:
+            self.load_case_labels()
+        except SegCls3dError as exc:  # a user error: one clear line from nnUNetv2_train, no traceback
+            raise SystemExit(f"segcls3d: {exc}") from None
         super().on_train_start()
-        self.load_case_labels()
 
 
 class nnUNetTrainerSegCls(CaseValidationMixin, PatchAUROCMixin, _SegClsBase):

@@ -153,3 +153,29 @@ def test_2d_single_slice_dataset(tiny_dataset_2d, train_model, tmp_path):
         assert len(csv) == 8
     plans = json.loads((Path(os.environ["nnUNet_preprocessed"]) / tiny_dataset_2d.name / f"{tiny_dataset_2d.plans}.json").read_text())
     assert len(plans["configurations"]["2d"]["patch_size"]) == 2
+
+
+def test_training_stops_with_a_clear_message_on_bad_labels(tiny_dataset_3d, nnunet_paths, tmp_path):
+    """A typo in classification_labels.csv stops nnUNetv2_train with one line naming file and case."""
+    import shutil
+
+    from segcls3d.errors import SegCls3dError
+    from segcls3d.pipeline import train
+
+    csv = tiny_dataset_3d.raw / "classification_labels.csv"
+    backup = tmp_path / "labels.csv"
+    shutil.copyfile(csv, backup)
+    lines = csv.read_text().splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",2"
+    csv.write_text("\n".join(lines) + "\n")
+    log = tmp_path / "train.log"
+    try:
+        with pytest.raises(SegCls3dError):
+            train(tiny_dataset_3d.dataset_id, tiny_dataset_3d.configuration, 1, "nnUNetTrainerSegCls_smoke",
+                  tiny_dataset_3d.plans, "cpu", log_file=log)
+    finally:
+        shutil.copyfile(backup, csv)
+    text = log.read_text()
+    case = lines[1].split(",")[0]
+    assert f"case '{case}'" in text and "classification_labels.csv" in text and "'2'" in text
+    assert "Traceback" not in text
