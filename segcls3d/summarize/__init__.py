@@ -55,3 +55,4 @@ __all__ = [
     "summary_row",
     "write_classification_csv",
 ]
+import segcls3d.summarize.trained  # noqa: E402,F401  registers the trained summarizer kinds
