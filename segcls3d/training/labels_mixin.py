@@ -98,6 +98,10 @@ class CaseLabelsMixin:
         for case in identifiers:
             props = load_pickle(join(self.preprocessed_dataset_folder, case + ".pkl"))
             locations = props.get("class_locations", {})
+            unannotated = any(isinstance(k, tuple) and k and k[0] == -1 and not len(v) for k, v in locations.items())
+            if unannotated:  # all voxels are `ignore`: the mask says nothing about the classes
+                table[case] = [np.nan] * len(self.class_names)
+                continue
             row = []
             for name in self.class_names:
                 ids = self.channel_groups.get(name)

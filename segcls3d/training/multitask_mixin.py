@@ -24,7 +24,11 @@ def build_multitask_network(plans_manager, configuration_manager, num_input_chan
 
 
 class MultitaskMixin:
-    """loss = segmentation loss + ``cls_loss_weight`` * BCE(head, patch labels); unknown labels add nothing."""
+    """loss = segmentation loss + ``cls_loss_weight`` * BCE(head, patch labels); unknown labels add nothing.
+
+    Cases with an image-level label but no mask (all ``ignore``, see ``segcls3d pseudolabel partial``)
+    still train the head with their case label.
+    """
 
     cls_loss_weight: float = 1.0
     extra_logging_keys = ("val_auroc", "val_auroc_per_class", "val_head_auroc", "val_head_auroc_per_class")
@@ -42,7 +46,7 @@ class MultitaskMixin:
         target = batch["target"][0] if isinstance(batch["target"], list) else batch["target"]
         labels = patch_class_labels(
             target.clone(), self.batch_case_labels(batch["keys"]), self.class_names, self.channel_groups,
-            self.label_manager.has_regions, self.label_manager.ignore_label)
+            self.label_manager.has_regions, self.label_manager.ignore_label, case_label_if_unannotated=True)
         self.loss.cls_targets = labels.to(self.device)
         return labels
 

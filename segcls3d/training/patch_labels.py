@@ -19,6 +19,7 @@ def patch_class_labels(
     channel_groups: Mapping[str, Sequence[int]],
     has_regions: bool,
     ignore_label: Optional[int],
+    case_label_if_unannotated: bool = False,
 ) -> torch.Tensor:
     """Return (B, n_classes) float labels for the patches of a batch.
 
@@ -29,6 +30,9 @@ def patch_class_labels(
         class_names: classes in column order of ``case_labels``.
         channel_groups: class -> label ids (softmax) or region indices (regions); classes absent from it
             are classification-only and keep the case label.
+        case_label_if_unannotated: a patch without any annotated voxel (all ``ignore``, i.e. a class-only
+            case) gets its case label instead of "unknown" (the multitask trainer's rule for cases that
+            have an image-level label but no mask).
     """
     b = target.shape[0]
     out = case_labels.clone().float()
@@ -53,6 +57,18 @@ def patch_class_labels(
         label = torch.full((b,), float("nan"), device=out.device)
         label[(case == 0)] = 0.0
         label[(case == 1) & annotated] = 0.0
+        if case_label_if_unannotated:
+            unannotated = _unannotated(flat, has_regions, ignore_label).to(out.device)
+            label[unannotated] = case[unannotated]
         label[present] = 1.0
         out[:, j] = label
     return out
+
+
+def _unannotated(flat: torch.Tensor, has_regions: bool, ignore_label: Optional[int]) -> torch.Tensor:
+    """(B,) True where every voxel of the patch is ``ignore``."""
+    if ignore_label is None:
+        return torch.zeros(flat.shape[0], dtype=torch.bool)
+    if has_regions:
+        return flat[:, -1].bool().all(1)
+    return (flat[:, 0] == ignore_label).all(1)

@@ -140,3 +140,17 @@ def test_2d_patches():
     result = patch_class_labels(target, torch.tensor([[1.0], [1.0]]), ["lesion"], {"lesion": [1]}, False, None)
     _assert_labels(result, [[1.0], [0.0]])
     assert not math.isnan(result[1, 0].item())
+
+
+def test_unannotated_patch_takes_the_case_label_only_when_asked():
+    """An all-ignore patch (class-only case) is unknown by default; the multitask rule uses the case label."""
+    import torch
+
+    from segcls3d.training.patch_labels import patch_class_labels
+
+    target = torch.full((2, 1, 4, 4, 4), 2, dtype=torch.int16)  # ignore label = 2 everywhere
+    case = torch.tensor([[1.0], [0.0]])
+    default = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2)
+    assert torch.isnan(default[0, 0]) and default[1, 0] == 0
+    multitask = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2, case_label_if_unannotated=True)
+    assert multitask[:, 0].tolist() == [1.0, 0.0]

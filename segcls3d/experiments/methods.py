@@ -1,0 +1,78 @@
+"""Methods compared in the experiments: which trainer, which score source, which summarizing function.
+
+One training (a *job*) can give several methods: a multitask model is scored by its head and by the
+rule-based g on its segmentation; a cross-validated SegCls model by every summarizing function.
+
+Example:
+    >>> [m.name for m in methods_for_trainer(BASE_METHODS, "Multitask")]
+    ['multitask_head', 'multitask_g']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+RULE_BASED = "rule_based"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One compared method.
+
+    Args:
+        name: identifier (file name of its metrics JSON).
+        trainer: our trainer family, ``SegCls``, ``Cls`` or ``Multitask``.
+        source: score source in the evaluation (``summarizer`` = g's probability, ``head`` = the
+            multitask head or the classifier's output, ``<class>_head_probability`` in classification.csv).
+        summarizer: ``rule_based`` or a trained method of ``segcls3d summarize fit``.
+        layer: ``shallow`` / ``deep`` for the embedding summarizers.
+        label: name in tables and plots.
+    """
+
+    name: str
+    trainer: str
+    source: str
+    summarizer: str
+    label: str
+    layer: Optional[str] = None
+
+    @property
+    def summarizer_id(self) -> str:
+        """Identifies the summarizer (and so the prediction folder) within a job."""
+        return self.summarizer if self.layer is None else f"{self.summarizer}_{self.layer}"
+
+
+SEGCLS_G = Method("segcls_g", "SegCls", "summarizer", RULE_BASED, "SegCls (rule-based g)")
+CLS = Method("cls", "Cls", "head", RULE_BASED, "Cls (classification)")  # predict writes its output as the head
+MULTITASK_HEAD = Method("multitask_head", "Multitask", "head", RULE_BASED, "Multitask (head)")
+MULTITASK_G = Method("multitask_g", "Multitask", "summarizer", RULE_BASED, "Multitask (rule-based g)")
+BASE_METHODS: tuple[Method, ...] = (SEGCLS_G, CLS, MULTITASK_HEAD, MULTITASK_G)
+
+TRAINED_SUMMARIZER_METHODS: tuple[Method, ...] = (
+    Method("segcls_threshold", "SegCls", "summarizer", "threshold", "SegCls (tuned threshold)"),
+    Method("segcls_fc", "SegCls", "summarizer", "fc", "SegCls (FC on map)"),
+    Method("segcls_gap_fc", "SegCls", "summarizer", "gap_fc", "SegCls (GAP + FC)"),
+    Method("segcls_cnn", "SegCls", "summarizer", "cnn", "SegCls (CNN on map)"),
+    Method("segcls_emb_simple_shallow", "SegCls", "summarizer", "embedding_simple", "SegCls (emb. simple, shallow)",
+           "shallow"),
+    Method("segcls_emb_simple_deep", "SegCls", "summarizer", "embedding_simple", "SegCls (emb. simple, deep)", "deep"),
+    Method("segcls_emb_complex_shallow", "SegCls", "summarizer", "embedding_complex",
+           "SegCls (emb. complex, shallow)", "shallow"),
+    Method("segcls_emb_complex_deep", "SegCls", "summarizer", "embedding_complex", "SegCls (emb. complex, deep)",
+           "deep"),
+)
+SUMMARIZER_COMPARISON_METHODS: tuple[Method, ...] = (SEGCLS_G, *TRAINED_SUMMARIZER_METHODS, CLS, MULTITASK_HEAD,
+                                                     MULTITASK_G)
+ALL_METHODS = {m.name: m for m in SUMMARIZER_COMPARISON_METHODS}
+TRAINER_ORDER = ("SegCls", "Cls", "Multitask")
+
+
+def methods_for_trainer(methods: Sequence[Method], trainer: str) -> list[Method]:
+    """The methods among ``methods`` that come from one training of ``trainer``."""
+    return [m for m in methods if m.trainer == trainer]
+
+
+def method_label(name: str) -> str:
+    """Display name of a method (its name if unknown)."""
+    method = ALL_METHODS.get(name)
+    return method.label if method else name

@@ -1,0 +1,116 @@
+"""Markdown tables of the experiment report: mean [95% CI] over seeds, paired differences, per-run CIs."""
+from __future__ import annotations
+
+from typing import Optional
+
+from segcls3d.experiments.gather import ExperimentResults, MeanCI, metric_value
+from segcls3d.experiments.methods import method_label
+from segcls3d.experiments.records import METRIC_LABELS
+from segcls3d.experiments.sweeps import value_label
+
+SEG_METHOD, CLS_METHOD = "segcls_g", "cls"
+
+
+def report_metrics(group: ExperimentResults) -> list[str]:
+    """Metrics shown for an experiment: balanced accuracy (Figure 5), AUROC, the slice recall for (d)."""
+    metrics = ["balanced_accuracy", "auroc"]
+    if group.meta.get("small_target_slice"):
+        metrics.append("small_target_recall")
+    return metrics
+
+
+def fmt(value: Optional[float], digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def fmt_mean_ci(stat: MeanCI) -> str:
+    """``0.812 [0.701, 0.923]``; one seed: ``0.812 (1 seed)``; none: ``n/a``."""
+    if stat.n == 0:
+        return "n/a"
+    if stat.lower is None:
+        return f"{fmt(stat.mean)} (1 seed)"
+    return f"{fmt(stat.mean)} [{fmt(stat.lower)}, {fmt(stat.upper)}]"
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def mean_table(group: ExperimentResults, metric: str) -> str:
+    """Rows = swept values, columns = methods, cells = mean [95% CI] over seeds (n seeds in the header)."""
+    n_seeds = max((len(group.runs(v, m)) for v in group.values for m in group.methods), default=0)
+    header = [group.meta.get("variable") or "value"] + [method_label(m) for m in group.methods]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for value in group.values:
+        cells = [value_label(value)]
+        for method in group.methods:
+            stat = group.aggregate(value, method, metric)
+            text = fmt_mean_ci(stat)
+            if 0 < stat.n < n_seeds and stat.lower is not None:
+                text += f" (n={stat.n})"
+            cells.append(text)
+        lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+def difference_table(group: ExperimentResults, metrics: list[str]) -> Optional[str]:
+    """SegCls (rule-based g) minus Cls per swept value, paired by seed; None without both methods."""
+    if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
+        return None
+    header = [group.meta.get("variable") or "value"] + [f"SegCls - Cls, {METRIC_LABELS[m]}" for m in metrics]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for value in group.values:
+        cells = [value_label(value)]
+        for metric in metrics:
+            stat = group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric)
+            cells.append(_signed(stat))
+        lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+def _signed(stat: MeanCI) -> str:
+    if stat.n == 0:
+        return "n/a"
+    if stat.lower is None:
+        return f"{stat.mean:+.3f} (1 seed)"
+    return f"{stat.mean:+.3f} [{stat.lower:+.3f}, {stat.upper:+.3f}]"
+
+
+def per_run_table(group: ExperimentResults, metric: str) -> str:
+    """Rows = (value, seed), cells = the run's value with its bootstrap 95% CI on the test set."""
+    seeds = sorted({r["seed"] for r in group.records})
+    header = [group.meta.get("variable") or "value", "seed"] + [method_label(m) for m in group.methods]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for value in group.values:
+        for seed in seeds:
+            cells = [value_label(value), str(seed)]
+            for method in group.methods:
+                run = next((r for r in group.runs(value, method) if r["seed"] == seed), None)
+                cells.append("-" if run is None else _run_cell(run, metric))
+            lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+def _run_cell(record: dict, metric: str) -> str:
+    entry = (record.get("metrics") or {}).get(metric) or {}
+    value = metric_value(record, metric)
+    if metric == "small_target_recall":
+        return f"{fmt(value)} ({entry.get('n_detected', 0)}/{entry.get('n', 0)})"
+    lower, upper = entry.get("ci_lower"), entry.get("ci_upper")
+    if lower is None or upper is None:
+        return fmt(value)
+    return f"{fmt(value)} [{fmt(lower)}, {fmt(upper)}]"
+
+
+def failures_table(records: list[dict]) -> Optional[str]:
+    """Failed runs (experiment, dim, value, seed, method, step, error's last line); None if none."""
+    failed = [r for r in records if r.get("status") != "ok"]
+    if not failed:
+        return None
+    lines = [_row(["experiment", "dim", "value", "seed", "method", "step", "error"]), _row(["---"] * 7)]
+    for r in sorted(failed, key=lambda r: (r["experiment"], r["dim"], r["value"], r["seed"], r["method"])):
+        error = [line for line in str(r.get("error") or "").splitlines() if line.strip()]
+        text = (error[-1] if error else "failed").replace("|", "/")[:160]
+        lines.append(_row([r["experiment"], f"{r['dim']}D", value_label(r["value"]), str(r["seed"]), r["method"],
+                           str(r.get("failed_step", "")), text]))
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The real tools behind one experiment run: synth -> nnU-Net plan/preprocess -> train -> predict -> evaluate.
+
+Each function is one step a user would run by hand (``segcls3d synth``, ``nnUNetv2_plan_and_preprocess``,
+``segcls3d plans``, ``nnUNetv2_train``, ``segcls3d summarize fit``, ``segcls3d predict``,
+``segcls3d evaluate``); the runner calls them through this module so tests can replace them.
+Every step is resumable: finished outputs (marker files, checkpoints, fitted summarizers) are kept.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from segcls3d.errors import SegCls3dError
+from segcls3d.experiments.methods import RULE_BASED, Method
+from segcls3d.experiments.plan import DatasetSpec
+from segcls3d.experiments.status import PREPARED_MARKER
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreparedDataset:
+    """A generated, planned and preprocessed dataset with its split and plans."""
+
+    dataset_id: int
+    name: str
+    raw: Path
+    plans: str
+    configuration: str
+    results: Path
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """``segcls3d evaluate`` result of one prediction folder."""
+
+    result: dict
+    predictions_csv: Path
+    n_failed_cases: int
+
+
+def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optional[str], work_dir: Path) -> PreparedDataset:
+    """Generate the synthetic dataset, plan/preprocess it, write its split and the preset plans.
+
+    Uses the nnU-Net folders of the environment (``NnUNetPaths.apply()``); a marker file in
+    ``work_dir`` makes a second call skip planning and preprocessing.
+
+    Raises:
+        SegCls3dError: a dataset with the same id but another name exists, or a step failed.
+    """
+    import os
+
+    from segcls3d import pipeline as nnunet_pipeline
+    from segcls3d.io import write_json_atomic
+    from segcls3d.plans import write_preset_plans
+    from segcls3d.synth import generate_dataset
+
+    raw_base, pre_base = Path(os.environ["nnUNet_raw"]), Path(os.environ["nnUNet_preprocessed"])
+    others = [p.name for base in (raw_base, pre_base) for p in base.glob(f"Dataset{dataset_id:03d}_*") if p.name != name]
+    if others:
+        raise SegCls3dError(f"nnU-Net dataset id {dataset_id} is already used by {others[0]} in {raw_base.parent}; "
+                            "remove it or use another --out folder")
+    raw = generate_dataset(spec.synth_config(name), raw_base / name, progress=False)
+    marker = Path(work_dir) / PREPARED_MARKER
+    configuration = spec.configuration
+    if not marker.is_file():
+        nnunet_pipeline.plan_and_preprocess(dataset_id, (configuration,), num_processes=_processes())
+        write_json_atomic(pre_base / name / "splits_final.json", spec.splits())
+        if preset:
+            write_preset_plans(name, preset, plans_name=plans_name(preset))
+        write_json_atomic(marker, {"dataset": name, "plans": plans_name(preset), "configuration": configuration,
+                                   "spec": spec.describe()})
+    plans = plans_name(preset)
+    return PreparedDataset(dataset_id, name, Path(raw), plans, configuration, Path(os.environ["nnUNet_results"]))
+
+
+def plans_name(preset: Optional[str]) -> str:
+    """Plans identifier (``-p``): ``nnUNetPlans`` or ``nnUNetPlans_<preset>``."""
+    return "nnUNetPlans" if not preset else f"nnUNetPlans_{Path(preset).stem}"
+
+
+def train_job(prepared: PreparedDataset, trainer: str, folds: Sequence[int], npz: bool, device: str,
+              log_dir: Path) -> Path:
+    """``nnUNetv2_train`` for each fold without ``checkpoint_final.pth``; returns the model folder.
+
+    With ``npz`` a fold whose validation probabilities are missing (interrupted run) is
+    re-validated with ``--val --npz``.
+
+    Raises:
+        SegCls3dError: training failed (the log's tail is in the message).
+    """
+    from segcls3d import pipeline as nnunet_pipeline
+
+    folder = nnunet_pipeline.model_folder(prepared.results, prepared.name, trainer, prepared.plans,
+                                          prepared.configuration)
+    for fold in folds:
+        fold_dir = folder / f"fold_{fold}"
+        log = Path(log_dir) / f"train_fold{fold}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        extra = ("--npz",) if npz else ()
+        if not (fold_dir / "checkpoint_final.pth").is_file():
+            logger.info("training %s fold %s on %s (%s)", trainer, fold, prepared.name, log)
+            nnunet_pipeline.train(prepared.dataset_id, prepared.configuration, fold, trainer, prepared.plans,
+                                  device, extra_args=extra, log_file=log)
+        elif npz and not any((fold_dir / "validation").glob("*.npz")):
+            logger.info("exporting validation probabilities of %s fold %s", trainer, fold)
+            nnunet_pipeline.train(prepared.dataset_id, prepared.configuration, fold, trainer, prepared.plans,
+                                  device, extra_args=("--val", "--npz"), log_file=log.with_suffix(".val.log"))
+    return folder
+
+
+def make_summarizer(method: Method, model_folder: Path, prepared: PreparedDataset, folds: Sequence[int],
+                    epochs: int, seed: int, device: str, cache_dir: Path):
+    """The summarizing function of ``method``: the rule-based g, or a trained one fitted out-of-fold.
+
+    A fitted summarizer is saved to ``cache_dir/<id>.json`` and reloaded from there next time.
+
+    Raises:
+        SegCls3dError: fitting failed (missing validation probabilities, labels, ...).
+        ValueError: invalid fitting options.
+    """
+    from segcls3d.summarize import RuleBasedSummarizer, save_summarizer
+
+    if method.summarizer == RULE_BASED:
+        return RuleBasedSummarizer()
+    from segcls3d.summarize.trained import FitOptions, fit_summarizer, load_trained_summarizer
+
+    path = Path(cache_dir) / f"{method.summarizer_id}.json"
+    if path.is_file():
+        return load_trained_summarizer(path, model_folder)
+    options = FitOptions(folds=list(folds), epochs=epochs, seed=seed, layer=method.layer or "deep",
+                         device=device)
+    summarizer = fit_summarizer(model_folder, prepared.raw / "classification_labels.csv", method.summarizer, options)
+    save_summarizer(path, summarizer)
+    return summarizer
+
+
+def load_for_prediction(model_folder: Path, folds: Sequence[int], device: str, mirroring: bool):
+    """nnU-Net's predictor for the trained folds (an ensemble when several)."""
+    from segcls3d.predict.model import load_model
+
+    return load_model(model_folder, list(folds), device=device, use_mirroring=mirroring)
+
+
+def predict_and_evaluate(model: Any, prepared: PreparedDataset, summarizer, out_dir: Path) -> Evaluation:
+    """``segcls3d predict`` on the test images, then ``segcls3d evaluate`` against the test labels.
+
+    Writes ``out_dir/classification.csv``, the masks and ``out_dir/metrics.json``.
+
+    Raises:
+        SegCls3dError: no test case could be predicted.
+    """
+    from segcls3d.evaluate import evaluate_predictions
+    from segcls3d.io import write_json_atomic
+    from segcls3d.labels import CaseLabels
+    from segcls3d.predict.run import predict_folder
+
+    report = predict_folder(model, prepared.raw / "imagesTs", out_dir, summarizer)
+    if report.csv_path is None:
+        raise SegCls3dError(f"{prepared.name}: no test case could be predicted ({len(report.failures)} failed)")
+    labels = CaseLabels.from_raw_dataset(prepared.raw)
+    result = evaluate_predictions(report.csv_path, labels, n_bootstrap=1000, seed=0)
+    write_json_atomic(Path(out_dir) / "metrics.json", result)
+    return Evaluation(result, Path(report.csv_path), len(report.failures))
+
+
+def _processes() -> int:
+    import os
+
+    return max(1, int(os.environ.get("nnUNet_def_n_proc", "1")))

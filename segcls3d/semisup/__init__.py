@@ -1,0 +1,18 @@
+"""Training with more images than masks: partial supervision, pseudo labels, online semi-supervision.
+
+* :func:`write_partial_dataset` (``segcls3d pseudolabel partial``): negatives without a mask ->
+  all-background masks; positives/unknown -> excluded or nnU-Net's ignore label everywhere.
+* :func:`write_pseudolabel_dataset` (``segcls3d pseudolabel plain|boosted|soft``): teacher masks
+  (Hooper et al. 2023, Setting 1), boosted by class labels (Setting 2), or soft targets (CheXseg).
+* Data loaders and losses for ``nnUNetTrainerMeanTeacher``, ``nnUNetTrainerCrossTeach`` and
+  ``nnUNetTrainerSoftTargets`` (trainer mixins in :mod:`segcls3d.training`).
+
+Unlabeled cases enter nnU-Net as images whose mask is all ``ignore`` (see :mod:`.unlabeled`).
+"""
+from segcls3d.semisup.boosted import BoostDecision, boost_pseudo_mask
+from segcls3d.semisup.partial import partial_action, write_partial_dataset
+from segcls3d.semisup.pseudolabel import MODES, write_pseudolabel_dataset
+from segcls3d.semisup.records import CaseRecord
+
+__all__ = ["BoostDecision", "CaseRecord", "MODES", "boost_pseudo_mask", "partial_action", "write_partial_dataset",
+           "write_pseudolabel_dataset"]

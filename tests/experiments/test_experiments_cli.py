@@ -1,0 +1,70 @@
+"""`segcls3d experiment` (dry run, fake run) and `segcls3d report` from the command line; the _exp trainers."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from test_experiments_runner import fake  # noqa: F401 - the fixture with fake nnU-Net steps
+
+from segcls3d.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dry_run_prints_plan_and_estimate_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "exp"
+    assert main(["experiment", "e", "--dim", "2", "--seeds", "0", "--dry-run", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "runs (metrics files): 12 - done 0, finished in a shared run 0, to do 12" in text
+    assert "to do: 3 dataset preparations, 9 trainings, 0 summarizer fits, 9 test-set predictions" in text
+    assert "estimated time to finish: 2D" in text and "0.12 s/it 3D" in text
+    jobs = [line for line in text.splitlines() if "SegClsExp2D" in line]
+    assert len(jobs) == 9 and "nnUNetTrainerMultitask_exp" in jobs[2] and "e=2.5" in jobs[0]
+    assert not out.exists()
+
+
+def test_user_errors_exit_2(tmp_path, capsys):
+    assert main(["experiment", "z", "--dry-run", "--out", str(tmp_path)]) == 2
+    assert "unknown experiment 'z'" in capsys.readouterr().err
+    assert main(["report", "--runs", str(tmp_path), "-o", str(tmp_path / "docs")]) == 2
+
+
+def test_fake_run_then_report(fake, tmp_path, capsys):  # noqa: F811
+    out, docs = tmp_path / "exp", tmp_path / "docs"
+    argv = ["experiment", "d", "--dim", "2", "--seeds", "0", "1", "--values", "0", "0.9", "--out", str(out),
+            "--device", "cpu"]
+    assert main(argv) == 0
+    assert "16 runs: 0 done before, 16 written now, 0 failed" in capsys.readouterr().out
+    assert main(argv + ["--dry-run"]) == 0
+    assert "done 16" in capsys.readouterr().out
+    assert main(["report", "--runs", str(out), "-o", str(docs)]) == 0
+    md = (docs / "results.md").read_text()
+    assert "## (d) size_bias, 2D" in md and "recall, small-target test slice" in md
+    assert (docs / "d_size_bias_2d.png").is_file()
+
+
+def test_exp_trainers_skip_final_validation_without_npz():
+    spec = importlib.util.spec_from_file_location("exp_trainers", ROOT / "trainers" / "nnUNetTrainerExperiment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from segcls3d.training.experiment_variants import FinalValidationWithNpzOnlyMixin
+    from segcls3d.training.trainers import nnUNetTrainerSegCls
+
+    assert issubclass(module.nnUNetTrainerSegCls_exp, nnUNetTrainerSegCls)
+    assert {"nnUNetTrainerCls_exp", "nnUNetTrainerMultitask_exp"} <= set(module.__all__)
+
+    class Stock:
+        def perform_actual_validation(self, save_probabilities: bool = False):
+            self.validated = save_probabilities
+
+    class Trainer(FinalValidationWithNpzOnlyMixin, Stock):
+        validated = None
+
+        def print_to_log_file(self, *args, **kwargs):
+            self.logged = args
+
+    trainer = Trainer()
+    trainer.perform_actual_validation(False)
+    assert trainer.validated is None and "skipped" in trainer.logged[0]
+    trainer.perform_actual_validation(True)
+    assert trainer.validated is True
