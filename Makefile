@@ -9,7 +9,7 @@ STAMP := $(VENV)/.segcls3d-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,totalseg]"
 	touch $(STAMP)
 
 install: $(STAMP)
