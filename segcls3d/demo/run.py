@@ -39,7 +39,7 @@ class DemoSettings:
         from segcls3d.synth import SynthConfig
 
         base = dict(dim=3, shape=(32, 32, 32), n_train=80, n_test=40, target_size=4.0, n_objects=12,
-                    distractor_kinds=2, noise=10.0) if self.quick else \
+                    distractor_kinds=1, noise=10.0) if self.quick else \
             dict(dim=3, shape=(48, 48, 48), n_train=200, n_test=100, target_size=3.0)
         base.update(self.synth_overrides)
         return SynthConfig(seed=self.seed, dataset_name=self.dataset_name, **base)
