@@ -8,7 +8,7 @@ Example:
     >>> from segcls3d.experiments.suites import get_suite
     >>> plan = build_plan(get_suite("cpu"), ["target_size"], [3], [0], Path("out"))
     >>> len(plan.datasets), len(plan.jobs), len(plan.targets)
-    (3, 9, 12)
+    (2, 6, 8)
 """
 from __future__ import annotations
 

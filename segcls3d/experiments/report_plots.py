@@ -37,8 +37,12 @@ def plot_experiment(group: ExperimentResults, metrics: list[str], path: Path) ->
     return Path(path)
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p")
+LINESTYLES = ("-", "--", "-.", ":")
+
+
 def _lines(ax, group: ExperimentResults, metric: str) -> None:
-    for method in group.methods:
+    for i, method in enumerate(group.methods):
         xs, means, lows, highs = [], [], [], []
         for value in group.values:
             stat = group.aggregate(value, method, metric)
@@ -50,7 +54,8 @@ def _lines(ax, group: ExperimentResults, metric: str) -> None:
             highs.append(stat.upper if stat.upper is not None else stat.mean)
         if not xs:
             continue
-        (line,) = ax.plot(xs, means, marker="o", label=method_label(method))
+        (line,) = ax.plot(xs, means, marker=MARKERS[i % len(MARKERS)], linestyle=LINESTYLES[i % len(LINESTYLES)],
+                          markersize=6 + 2 * (i == 0), label=method_label(method))
         lows, highs = [max(0.0, v) for v in lows], [min(1.0, v) for v in highs]  # all metrics lie in [0, 1]
         ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.18, linewidth=0)
     if group.meta.get("log_x"):

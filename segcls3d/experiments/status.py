@@ -94,7 +94,8 @@ def estimate_plan(plan: Plan) -> Estimate:
             for fold in job.folds:
                 if not (folder / f"fold_{fold}" / "checkpoint_final.pth").is_file():
                     est.n_trainings += 1
-                    seconds += cost.training_s(dim, schedule.epochs, schedule.iterations, schedule.val_iterations)
+                    seconds += cost.training_s(dim, schedule.epochs, schedule.iterations, schedule.val_iterations,
+                                               job.family)
                     if job.npz:
                         n_val = dataset.n_train // max(1, dataset.cv_folds) if dataset.cv_folds else dataset.n_val
                         seconds += cost.final_validation_s(dim, n_val)

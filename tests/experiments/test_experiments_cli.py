@@ -15,11 +15,11 @@ def test_dry_run_prints_plan_and_estimate_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "exp"
     assert main(["experiment", "e", "--dim", "2", "--seeds", "0", "--dry-run", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "runs (metrics files): 12 - done 0, finished in a shared run 0, to do 12" in text
-    assert "to do: 3 dataset preparations, 9 trainings, 0 summarizer fits, 9 test-set predictions" in text
+    assert "runs (metrics files): 8 - done 0, finished in a shared run 0, to do 8" in text
+    assert "to do: 2 dataset preparations, 6 trainings, 0 summarizer fits, 6 test-set predictions" in text
     assert "estimated time to finish: 2D" in text and "0.12 s/it 3D" in text
     jobs = [line for line in text.splitlines() if "SegClsExp2D" in line]
-    assert len(jobs) == 9 and "nnUNetTrainerMultitask_exp" in jobs[2] and "e=2.5" in jobs[0]
+    assert len(jobs) == 6 and "nnUNetTrainerMultitask_exp" in jobs[2] and "e=2.5" in jobs[0]
     assert not out.exists()
 
 

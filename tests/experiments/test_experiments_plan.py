@@ -30,9 +30,9 @@ def test_every_sweep_value_is_a_valid_dataset(tmp_path, suite):
 
 def test_default_point_is_shared_between_experiments(tmp_path):
     plan = _plan(tmp_path, ["a", "e", "b"])
-    # a: 20, 40, 80(default); b: 0.05, 0.15, 0.5(default); e: 2.5, 4(default), 6 -> 7 datasets, not 9
-    assert len(plan.datasets) == 7 and len(plan.jobs) == 21
-    assert len(plan.targets) == 9 * 4
+    # a: 20, 80 (default); b: 0.05, 0.5 (default); e: 2.5, 4 (default) -> 4 datasets, not 6
+    assert len(plan.datasets) == 4 and len(plan.jobs) == 12
+    assert len(plan.targets) == 6 * 4
     default = [t for t in plan.targets if (t.experiment, t.value) in {("training_size", 80), ("target_size", 4),
                                                                       ("prevalence_low", 0.5)}]
     assert len({t.job_key for t in default}) == 3  # SegCls, Cls, Multitask trained once
@@ -43,9 +43,9 @@ def test_default_point_is_shared_between_experiments(tmp_path):
 def test_dataset_settings_follow_the_paper(tmp_path):
     cpu, full = get_suite("cpu"), get_suite("full")
     spec = dataset_for(cpu, cpu.sweep("f"), 3, 1.0, 2)
-    assert spec.synth["spurious"] == 1.0 and spec.seed == 2 and spec.n_train == 80 and spec.n_val == 8
+    assert spec.synth["spurious"] == 1.0 and spec.seed == 2 and spec.n_train == 80 and spec.n_val == 4
     config = spec.synth_config("Dataset500_X")
-    assert config.n_train == 88 and config.split_params("test").spurious == 0.5  # test split unbiased
+    assert config.n_train == 84 and config.split_params("test").spurious == 0.5  # test split unbiased
     splits = spec.splits()
     assert len(splits) == 1 and len(splits[0]["train"]) == 80 and splits[0]["val"][0] == "synth_0080"
     spur = dataset_for(full, full.sweep("spurious"), 2, 0.9, 0)
@@ -68,13 +68,13 @@ def test_registry_ids_persist_and_refuse_conflicts(tmp_path):
     path = tmp_path / "datasets.json"
     plan = build_plan(get_suite("cpu"), ["e"], [2, 3], [0], tmp_path, registry=DatasetRegistry(path, 600, 610))
     ids = {plan.dataset_id(k) for k in plan.datasets}
-    assert ids == set(range(600, 606))
+    assert ids == set(range(600, 604))
     again = build_plan(get_suite("cpu"), ["e"], [3], [0], tmp_path, registry=DatasetRegistry(path, 600, 610))
     assert {again.dataset_id(k) for k in again.datasets} == {plan.dataset_id(k) for k in plan.datasets
                                                              if plan.datasets[k].dim == 3}
     assert json.loads(path.read_text())["id_range"] == [600, 610]
     with pytest.raises(DatasetRegistryError, match="no free"):
-        build_plan(get_suite("cpu"), ["a", "b"], [2], [0], tmp_path, registry=DatasetRegistry(path, 600, 607))
+        build_plan(get_suite("cpu"), ["a", "b"], [2], [0], tmp_path, registry=DatasetRegistry(path, 600, 604))
 
 
 def test_unknown_names_are_user_errors(tmp_path):
@@ -97,8 +97,10 @@ def test_overrides_and_estimate(tmp_path):
                                                        "nnUNetTrainerMultitask_smoke"}
     est = estimate_plan(plan)
     cost = CostModel()
-    train = cost.training_s(2, 2, 10, 2)
-    assert train == pytest.approx(15 + 2 * (10 * 0.04 + 2 * 0.04 * 0.4 + 0.6))
-    expected = 6 * train + 6 * cost.prediction_s(2, 60, 1) + 2 * cost.preparation_s(2, 80 + 8 + 60)
+    seg = cost.training_s(2, 2, 10, 2)
+    assert seg == pytest.approx(12 + 2 * (10 * 0.25 + 2 * 0.25 * 0.4 + 0.7))
+    cls = cost.training_s(2, 2, 10, 2, "Cls")
+    assert cls == pytest.approx(12 + 2 * (10 * 0.25 * 0.35 + 2 * 0.25 * 0.35 * 0.4 + 0.7))
+    expected = 2 * (2 * seg + cls) + 6 * cost.prediction_s(2, 40, 1) + 2 * cost.preparation_s(2, 80 + 4 + 40)
     assert est.total_s == pytest.approx(expected) and est.n_trainings == 6 and est.n_datasets == 2
     assert format_duration(3 * 3600 + 5 * 60) == "3 h 05 min" and format_duration(40) == "40 s"

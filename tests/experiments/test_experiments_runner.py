@@ -107,12 +107,12 @@ def _record(plan, experiment, value, seed, method):
 def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     plan = _plan(tmp_path / "out")
     summary = run_plan(plan, device="cpu")
-    assert summary.n_targets == 2 * 3 * 2 * 4 and summary.n_written == 48 and not summary.failures
-    assert len(fake.calls["train"]) == 5 * 2 * 3  # 5 distinct datasets per seed (default shared) x 3 trainers
-    assert len(fake.calls["prepare"]) == 10
+    assert summary.n_targets == 2 * 2 * 2 * 4 and summary.n_written == 32 and not summary.failures
+    assert len(fake.calls["train"]) == 3 * 2 * 3  # 3 distinct datasets per seed (default shared) x 3 trainers
+    assert len(fake.calls["prepare"]) == 6
     # multitask head and g come from one prediction
     multitask = [c for c in fake.calls["predict"] if "Multitask" in c[1]]
-    assert len(multitask) == 10
+    assert len(multitask) == 6
     seg = _record(plan, "training_size", 80, 0, "segcls_g")
     same = _record(plan, "target_size", 4, 0, "segcls_g")
     assert seg["status"] == "ok" and seg["metrics"]["auroc"]["value"] == 1.0
@@ -126,35 +126,35 @@ def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     assert head["source"] == "head" and head["trainer"] == "nnUNetTrainerMultitask_exp"
     assert head["dataset"]["id"] in range(500, 1000) and head["dataset"]["name"].endswith("_SegClsExp2D")
     registry = json.loads((plan.out / "datasets.json").read_text())["datasets"]
-    assert len(registry) == 10 and {e["id"] for e in registry.values()} == set(range(500, 510))
+    assert len(registry) == 6 and {e["id"] for e in registry.values()} == set(range(500, 506))
 
     for calls in fake.calls.values():
         calls.clear()
     again = run_plan(_plan(tmp_path / "out"), device="cpu")  # resume: everything done, nothing runs
-    assert again.n_already_done == 48 and again.n_written == 0
+    assert again.n_already_done == 32 and again.n_written == 0
     assert not any(fake.calls.values())
 
 
 def test_failures_are_recorded_others_go_on_and_are_retried(fake, tmp_path):
     plan = _plan(tmp_path / "out", names=("e",), seeds=(0,))
     default_name = plan.dataset_name(next(t.job_key.split(":")[0] for t in plan.targets if t.value == 4.0))
-    big_name = plan.dataset_name(next(t.job_key.split(":")[0] for t in plan.targets if t.value == 6.0))
+    small_name = plan.dataset_name(next(t.job_key.split(":")[0] for t in plan.targets if t.value == 2.5))
     fake.fail_train.add((default_name, "nnUNetTrainerCls_exp"))
-    fake.fail_prepare.add(big_name)
+    fake.fail_prepare.add(small_name)
     summary = run_plan(plan, device="cpu")
-    assert summary.n_written == 12 and len(summary.failures) == 1 + 4
+    assert summary.n_written == 8 and len(summary.failures) == 1 + 4
     failed = _record(plan, "target_size", 4, 0, "cls")
     assert failed["status"] == "failed" and failed["failed_step"] == "train" and "out of memory" in failed["error"]
-    assert _record(plan, "target_size", 6, 0, "segcls_g")["failed_step"] == "prepare"
+    assert _record(plan, "target_size", 2.5, 0, "segcls_g")["failed_step"] == "prepare"
     assert _record(plan, "target_size", 4, 0, "segcls_g")["status"] == "ok"
-    assert _record(plan, "target_size", 2.5, 0, "cls")["status"] == "ok"
+    assert _record(plan, "target_size", 4, 0, "multitask_head")["status"] == "ok"
 
     fake.fail_train.clear()
     fake.fail_prepare.clear()
     for calls in fake.calls.values():
         calls.clear()
     retry = run_plan(_plan(tmp_path / "out", names=("e",), seeds=(0,)), device="cpu")
-    assert retry.n_already_done == 7 and retry.n_written == 5 and not retry.failures
+    assert retry.n_already_done == 3 and retry.n_written == 5 and not retry.failures
     assert sorted(c[1] for c in fake.calls["train"]) == sorted(
         ["nnUNetTrainerCls_exp", "nnUNetTrainerSegCls_exp", "nnUNetTrainerCls_exp", "nnUNetTrainerMultitask_exp"])
 
