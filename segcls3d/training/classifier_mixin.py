@@ -9,7 +9,7 @@ import torch
 from nnunetv2.utilities.helpers import dummy_context
 from torch import autocast, nn
 
-from segcls3d.training.heads import EncoderClassifier, unwrap
+from segcls3d.training.heads import EncoderClassifier, class_names_from_configuration, unwrap
 from segcls3d.training.labels_mixin import CLASSES_KEY
 from segcls3d.training.losses import masked_bce_with_logits
 from segcls3d.training.patch_auroc_mixin import auroc_or_nan
@@ -25,7 +25,7 @@ def build_classifier(plans_manager, configuration_manager, num_input_channels: i
         configuration_manager.network_arch_init_kwargs_req_import,
         num_input_channels, 2, allow_init=True, deep_supervision=False,
     )
-    num_classes = len(configuration_manager.configuration[CLASSES_KEY])
+    num_classes = len(class_names_from_configuration(configuration_manager.configuration, CLASSES_KEY))
     return EncoderClassifier(unet.encoder, num_classes)
 
 

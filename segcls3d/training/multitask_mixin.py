@@ -6,7 +6,7 @@ from typing import List
 import numpy as np
 import torch
 
-from segcls3d.training.heads import attach_multitask_head, get_head
+from segcls3d.training.heads import attach_multitask_head, class_names_from_configuration, get_head
 from segcls3d.training.labels_mixin import CLASSES_KEY
 from segcls3d.training.losses import SegPlusClassificationLoss
 from segcls3d.training.patch_auroc_mixin import auroc_or_nan
@@ -20,7 +20,7 @@ def build_multitask_network(plans_manager, configuration_manager, num_input_chan
 
     network = nnUNetTrainer.build_network_architecture(
         plans_manager, configuration_manager, num_input_channels, num_output_channels, enable_deep_supervision)
-    return attach_multitask_head(network, len(configuration_manager.configuration[CLASSES_KEY]))
+    return attach_multitask_head(network, len(class_names_from_configuration(configuration_manager.configuration, CLASSES_KEY)))
 
 
 class MultitaskMixin:

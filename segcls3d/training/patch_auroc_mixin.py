@@ -16,14 +16,13 @@ from segcls3d.training.patch_labels import patch_class_labels
 
 
 def auroc_or_nan(labels: np.ndarray, scores: np.ndarray) -> float:
-    """AUROC over the known labels, NaN if fewer than two label values are present."""
-    from sklearn.metrics import roc_auc_score
+    """AUROC over the known labels (NaN labels dropped); NaN, without a warning, if only one class is left."""
+    from segcls3d.metrics.auroc import compute_auroc
 
     known = ~np.isnan(labels)
-    y, s = labels[known], scores[known]
-    if y.size == 0 or np.unique(y).size < 2:
-        return float("nan")
-    return float(roc_auc_score(y, s))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # logged every epoch: NaN in the log is enough
+        return compute_auroc(labels[known], scores[known])
 
 
 def output_probabilities(logits: torch.Tensor, has_regions: bool) -> torch.Tensor:
