@@ -63,7 +63,13 @@ TRAINED_SUMMARIZER_METHODS: tuple[Method, ...] = (
 )
 SUMMARIZER_COMPARISON_METHODS: tuple[Method, ...] = (SEGCLS_G, *TRAINED_SUMMARIZER_METHODS, CLS, MULTITASK_HEAD,
                                                      MULTITASK_G)
-ALL_METHODS = {m.name: m for m in SUMMARIZER_COMPARISON_METHODS}
+#: Hooper et al. (2023) Figure 7 / Table A8: students trained on a teacher's pseudo masks (rule-based g).
+SEGCLS_SEMISUP = Method("segcls_semisup", "SegCls", "summarizer", RULE_BASED, "SegCls, semi-sup (pseudo-labels)")
+SEGCLS_BOOSTED = Method("segcls_boosted", "SegCls", "summarizer", RULE_BASED, "SegCls, boosted semi-sup")
+SEMISUP_METHODS: tuple[Method, ...] = (CLS, SEGCLS_G, SEGCLS_SEMISUP, SEGCLS_BOOSTED)
+#: ``segcls3d pseudolabel`` mode of each student method.
+PSEUDOLABEL_MODES = {SEGCLS_SEMISUP.name: "plain", SEGCLS_BOOSTED.name: "boosted"}
+ALL_METHODS = {m.name: m for m in (*SUMMARIZER_COMPARISON_METHODS, SEGCLS_SEMISUP, SEGCLS_BOOSTED)}
 TRAINER_ORDER = ("SegCls", "Cls", "Multitask")
 
 

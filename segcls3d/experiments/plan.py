@@ -154,14 +154,17 @@ class Plan:
 
 
 def resolve_experiments(suite: Suite, names: Sequence[str]) -> list[Sweep]:
-    """Experiments named (or lettered) in ``names``; ``all`` = every experiment, in the paper's order.
+    """Experiments of Figures 5/6 named (or lettered) in ``names``; ``all`` = all of them, in the paper's order.
+
+    The semi-supervised experiment (``semisup``) is not among them: it has its own runner
+    (:mod:`segcls3d.experiments.semisup_runner`).
 
     Raises:
         ExperimentConfigError: unknown name.
     """
     if not names or "all" in names:
         return list(suite.sweeps.values())
-    chosen = [suite.sweep(n) for n in names]
+    chosen = [s for s in (suite.sweep(n) for n in names) if s.name != suite.semisup.name]
     order = list(EXPERIMENT_LETTERS)
     return sorted({s.name: s for s in chosen}.values(), key=lambda s: order.index(s.name))
 

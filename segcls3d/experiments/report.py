@@ -15,8 +15,8 @@ from segcls3d.experiments.gather import ExperimentResults, group_experiments, lo
 from segcls3d.experiments.methods import method_label
 from segcls3d.experiments.records import METRIC_LABELS
 from segcls3d.experiments.report_plots import plot_experiment
-from segcls3d.experiments.report_table import (difference_table, failures_table, mean_table, per_run_table,
-                                               report_metrics)
+from segcls3d.experiments.report_table import (difference_table, failures_table, label_count_table, mean_table,
+                                               per_run_table, report_metrics)
 from segcls3d.experiments.sweeps import EXPERIMENT_LETTERS
 from segcls3d.io import write_json_atomic, write_text_atomic
 
@@ -117,6 +117,10 @@ def _section(group: ExperimentResults, metrics: list[str], plot_name: str) -> st
     diff = difference_table(group, metrics)
     if diff:
         parts.append(f"**SegCls (rule-based g) - Cls**, paired by seed\n\n{diff}")
+    counts = label_count_table(group)
+    if counts:
+        parts.append("**Most limited and most abundant setting** (Table A8 analogue; label counts of the training "
+                     f"images, metrics as mean [95% CI] over seeds at each method's own decision rule)\n\n{counts}")
     details = "\n\n".join(f"*{METRIC_LABELS[m]}*\n\n{per_run_table(group, m)}" for m in metrics)
     parts.append(f"<details><summary>Per run: test-set value [bootstrap 95% CI]</summary>\n\n{details}\n\n</details>")
     return "\n\n".join(parts)

@@ -114,3 +114,29 @@ def failures_table(records: list[dict]) -> Optional[str]:
         lines.append(_row([r["experiment"], f"{r['dim']}D", value_label(r["value"]), str(r["seed"]), r["method"],
                            str(r.get("failed_step", "")), text]))
     return "\n".join(lines)
+
+
+TABLE_A8_METRICS = ("auroc", "balanced_accuracy", "recall", "precision", "specificity")
+LABEL_COLUMNS = (("seg_and_class", "# with mask + class label"), ("class_only", "# with class label only"),
+                 ("none", "# without label"))
+
+
+def label_count_table(group: ExperimentResults) -> Optional[str]:
+    """Hooper et al. Table A8: at the smallest and largest label fraction, label counts and metrics per method.
+
+    Only for records that carry ``labels`` (the semi-supervised experiment); None otherwise.
+    """
+    if not any(r.get("labels") for r in group.records) or not group.values:
+        return None
+    header = ["method", "fraction"] + [name for _, name in LABEL_COLUMNS] + [METRIC_LABELS[m] for m in TABLE_A8_METRICS]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for value in sorted({group.values[0], group.values[-1]}):
+        for method in group.methods:
+            runs = group.runs(value, method)
+            if not runs:
+                continue
+            counts = runs[0].get("labels") or {}
+            cells = [method_label(method), value_label(value)] + [str(counts.get(k, "n/a")) for k, _ in LABEL_COLUMNS]
+            cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in TABLE_A8_METRICS]
+            lines.append(_row(cells))
+    return "\n".join(lines)

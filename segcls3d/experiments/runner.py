@@ -53,9 +53,14 @@ def resolve_device(device: str) -> str:
 
 def configure_environment(plan: Plan, device: str) -> None:
     """nnU-Net folders under ``OUT/_nnunet``; on CPU, in-process data augmentation and no compile."""
+    configure_environment_for(plan.out, device)
+
+
+def configure_environment_for(out: Path, device: str) -> None:
+    """:func:`configure_environment` for an output folder."""
     from segcls3d.pipeline import NnUNetPaths
 
-    NnUNetPaths.under(plan.out / NNUNET_FOLDER).apply()
+    NnUNetPaths.under(Path(out) / NNUNET_FOLDER).apply()
     if device == "cpu":
         os.environ.setdefault("nnUNet_def_n_proc", str(min(os.cpu_count() or 1, 4)))
         os.environ.setdefault("nnUNet_n_proc_DA", "0")

@@ -76,6 +76,55 @@ def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optio
     return PreparedDataset(dataset_id, name, Path(raw), plans, configuration, Path(os.environ["nnUNet_results"]))
 
 
+def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int, source_raw: Path, dataset_id: int,
+                             name: str, configuration: str, preset: Optional[str], splits: list, device: str,
+                             work_dir: Path) -> tuple[PreparedDataset, list]:
+    """``segcls3d pseudolabel MODE`` with the teacher's fold, then plan/preprocess the new dataset.
+
+    The new raw dataset ``$nnUNet_raw/<name>`` holds the labeled cases of ``source_raw`` and the
+    pseudo-labelled ones (``boosted``: negatives emptied, empty positives excluded). ``splits`` is
+    written as its ``splits_final.json``; cases it names that the dataset lacks (excluded ones) are
+    dropped from it. Returns the prepared dataset and the per-case records. Resumable like
+    :func:`prepare_dataset` (the records file of ``segcls3d pseudolabel`` makes the teacher skip
+    finished cases).
+
+    Raises:
+        SegCls3dError: pseudo-labelling or planning failed.
+    """
+    import os
+
+    from segcls3d import pipeline as nnunet_pipeline
+    from segcls3d.io import write_json_atomic
+    from segcls3d.plans import write_preset_plans
+    from segcls3d.predict.model import load_model
+    from segcls3d.semisup.pseudolabel import write_pseudolabel_dataset
+
+    raw_base, pre_base = Path(os.environ["nnUNet_raw"]), Path(os.environ["nnUNet_preprocessed"])
+    marker = Path(work_dir) / PREPARED_MARKER
+    records_file = Path(work_dir) / "pseudolabel_records.json"
+    if marker.is_file() and records_file.is_file():
+        import json
+
+        records = json.loads(records_file.read_text())
+    else:
+        teacher = load_model(teacher_folder, [teacher_fold], device=device, use_mirroring=False)
+        cases = write_pseudolabel_dataset(mode, teacher, source_raw, raw_base / name, progress=False)
+        records = [{"case_id": r.case_id, "action": r.action, "voxels": r.voxels, "reason": r.reason} for r in cases]
+        present = {r["case_id"] for r in records if r["action"] not in ("excluded", "failed")}
+        splits = [{"train": [c for c in e["train"] if c in present], "val": [c for c in e["val"] if c in present]}
+                  for e in splits]
+        nnunet_pipeline.plan_and_preprocess(dataset_id, (configuration,), num_processes=_processes())
+        write_json_atomic(pre_base / name / "splits_final.json", splits)
+        if preset:
+            write_preset_plans(name, preset, plans_name=plans_name(preset))
+        write_json_atomic(records_file, records)
+        write_json_atomic(marker, {"dataset": name, "plans": plans_name(preset), "configuration": configuration,
+                                   "pseudolabel": mode, "teacher": str(teacher_folder), "fold": teacher_fold})
+    prepared = PreparedDataset(dataset_id, name, raw_base / name, plans_name(preset), configuration,
+                               Path(os.environ["nnUNet_results"]))
+    return prepared, records
+
+
 def plans_name(preset: Optional[str]) -> str:
     """Plans identifier (``-p``): ``nnUNetPlans`` or ``nnUNetPlans_<preset>``."""
     return "nnUNetPlans" if not preset else f"nnUNetPlans_{Path(preset).stem}"

@@ -1,7 +1,7 @@
 """The two configurations of the experiment suite: ``cpu`` (a few hours on 2 cores) and ``full`` (the paper's sizes).
 
 ``cpu`` uses small volumes (32^3 / 64x64, the quick demo's easier task), 80 training images, 40
-test images, the ``cpu_tiny`` plans and the ``_exp`` schedule (10 epochs x 40 iterations), and two
+test images, the ``cpu_tiny`` plans and the ``_exp`` schedule (20 epochs x 40 iterations), and two
 values per experiment: the shared default point (trained once, reused by every experiment) and
 the extreme the paper's claim is about. ``segcls3d experiment all --dry-run`` estimates about 6 h
 for 2D + 3D on a 2-core CPU (see benchmarks/experiments/README.md).
@@ -59,7 +59,9 @@ class Suite:
         cv_folds: folds of the summarizer comparison (out-of-fold predictions for trained g).
         summarizer_epochs: epochs of each trained summarizer head.
         test_mirroring: test-time mirroring in prediction.
-        sweeps: the experiments.
+        sweeps: the experiments of Figures 5 and 6.
+        semisup: the semi-supervised experiment (Figure 7 / Table A8): label fractions of the default
+            dataset; run by :mod:`segcls3d.experiments.semisup_runner`.
         cost: the time model used by ``--dry-run``.
     """
 
@@ -75,6 +77,7 @@ class Suite:
     summarizer_epochs: int
     test_mirroring: bool
     sweeps: Mapping[str, Sweep]
+    semisup: Sweep
     cost: CostModel = field(default_factory=CostModel)
 
     def sweep(self, name: str) -> Sweep:
@@ -85,10 +88,19 @@ class Suite:
         """
         by_letter = {letter: n for n, letter in EXPERIMENT_LETTERS.items()}
         key = by_letter.get(name, name)
+        if key == self.semisup.name:
+            return self.semisup
         if key not in self.sweeps:
             raise ExperimentConfigError(f"unknown experiment {name!r}; choose from {', '.join(self.sweeps)}, "
-                                        f"their letters a-h, or all")
+                                        f"{self.semisup.name}, their letters a-i, or all")
         return self.sweeps[key]
+
+
+def _semisup(fractions: tuple[float, ...]) -> Sweep:
+    """Figure 7 / Table A8: label fraction; the largest fraction must be 1 (the abundant setting)."""
+    return Sweep("semisup", "7", "Label fraction: classification vs seg-for-class, semi-supervised and boosted "
+                 "semi-supervised (Fig. 7, Table A8)", "label_fraction", MappingProxyType(both(*fractions)),
+                 MappingProxyType({}), log_x=True)
 
 
 def _sweeps(values: Mapping[str, Mapping[int, tuple[float, ...]]], fixed: Mapping[str, Mapping[str, Any]]):
@@ -132,6 +144,7 @@ CPU_SUITE = Suite(
         "location_bias": both(0.0, 1.0),
         "summarizers": both(80),
     }, {}),
+    semisup=_semisup((0.1, 0.25, 1.0)),
 )
 
 _FULL_BASE = {  # Table A2: 224x224, radius 8, 50 objects; 3D: the generator's 48^3 defaults (radius 3)
@@ -157,6 +170,7 @@ FULL_SUITE = Suite(
         "target_size": {"n_train": 10_000},  # Table A3
         "spurious": {"spurious_size_factor": 3.5},  # Table A3: spurious object radius 28 = 3.5 x 8
     }),
+    semisup=_semisup((0.05, 0.1, 0.25, 0.5, 1.0)),
     cost=CostModel(
         seconds_per_iteration=MappingProxyType({2: 0.1, 3: 0.15}), train_startup_s=60.0, epoch_overhead_s=5.0,
         final_validation_startup_s=30.0, final_validation_s_per_case=MappingProxyType({2: 0.05, 3: 0.1}),
@@ -208,6 +222,8 @@ def with_overrides(suite: Suite, schedule: Optional[str] = None, experiment: Opt
         if experiment is None:
             raise ExperimentConfigError("--values needs exactly one experiment NAME")
         sweep = suite.sweep(experiment)
+        if sweep.name == suite.semisup.name:
+            return replace(suite, semisup=replace(sweep, values=MappingProxyType(both(*values))))
         sweeps = dict(suite.sweeps)
         sweeps[sweep.name] = replace(sweep, values=MappingProxyType(both(*values)))
         suite = replace(suite, sweeps=MappingProxyType(sweeps))

@@ -25,8 +25,9 @@ EXPERIMENT_LETTERS: Mapping[str, str] = MappingProxyType({
     "spurious": "f",
     "location_bias": "g",
     "summarizers": "h",
+    "semisup": "i",
 })
-SWEPT_VARIABLES = ("n_train", "prevalence", "size_bias", "target_size", "spurious", "location_bias")
+SWEPT_VARIABLES = ("n_train", "prevalence", "size_bias", "target_size", "spurious", "location_bias", "label_fraction")
 X_LABELS: Mapping[str, str] = MappingProxyType({
     "n_train": "training images",
     "prevalence": "training prevalence p_pos",
@@ -34,6 +35,7 @@ X_LABELS: Mapping[str, str] = MappingProxyType({
     "target_size": "target radius (voxels)",
     "spurious": "spurious correlation strength p_spur (training)",
     "location_bias": "location bias (training targets pulled to the centre)",
+    "label_fraction": "fraction of training images with labels (masks; class labels for Cls)",
 })
 
 

@@ -32,7 +32,7 @@ def _experiment_schedule(trainer) -> None:
 
 
 class nnUNetTrainerSegCls_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerSegCls):
-    """10 epochs x 40 iterations: the experiment suite's CPU schedule."""
+    """20 epochs x 40 iterations: the experiment suite's CPU schedule."""
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
         super().__init__(plans, configuration, fold, dataset_json, device)
@@ -40,7 +40,7 @@ class nnUNetTrainerSegCls_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerSegC
 
 
 class nnUNetTrainerCls_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerCls):
-    """10 epochs x 40 iterations: the experiment suite's CPU schedule."""
+    """20 epochs x 40 iterations: the experiment suite's CPU schedule."""
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
         super().__init__(plans, configuration, fold, dataset_json, device)
@@ -48,7 +48,7 @@ class nnUNetTrainerCls_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerCls):
 
 
 class nnUNetTrainerMultitask_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerMultitask):
-    """10 epochs x 40 iterations: the experiment suite's CPU schedule."""
+    """20 epochs x 40 iterations: the experiment suite's CPU schedule."""
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
         super().__init__(plans, configuration, fold, dataset_json, device)

@@ -13,6 +13,7 @@ def make_record(experiment: str, dim: int, value: float, seed: int, method: str,
         "training_size": ("5a", "Number of training images", "n_train", "training images", True, False),
         "size_bias": ("5d", "Rare subtype", "size_bias", "size bias", False, True),
         "summarizers": ("6", "Summarizing functions", "n_train", "training images", True, False),
+        "semisup": ("7", "Label fraction", "label_fraction", "fraction labeled", True, False),
     }[experiment]
     metrics = None
     if status == "ok":

@@ -100,3 +100,31 @@ def test_report_without_records_is_a_user_error(tmp_path):
         write_report(tmp_path, tmp_path / "docs")
     with pytest.raises(InputDataError, match="not a folder"):
         write_report(tmp_path / "missing", tmp_path / "docs")
+
+
+def test_semisup_report_has_the_table_a8_analogue(tmp_path):
+    from segcls3d.experiments.report import write_report
+
+    counts = {"cls": (0, 8, 0), "segcls_g": (8, 0, 0), "segcls_boosted": (8, 72, 0)}
+    records = []
+    for fraction, base in ((0.1, 0.6), (1.0, 0.8)):
+        for seed in (0, 1, 2):
+            for method, (seg, cls_only, none) in counts.items():
+                if method == "segcls_boosted" and fraction == 1.0:
+                    continue
+                bonus = {"cls": 0.0, "segcls_g": 0.1, "segcls_boosted": 0.15}[method]
+                value = round(base + bonus + 0.01 * seed, 6)
+                record = make_record("semisup", 3, fraction, seed, method, value, value)
+                record["labels"] = {"seg_and_class": seg if fraction < 1 else 10 * seg,
+                                    "class_only": cls_only if fraction < 1 else 10 * cls_only, "none": none}
+                records.append(record)
+    write_records(tmp_path / "runs", records)
+    out = write_report(tmp_path / "runs", tmp_path / "docs")
+    text = out.markdown.read_text()
+    section = text[text.index("Table A8 analogue"):]
+    rows = [line for line in section.splitlines() if line.startswith("| SegCls, boosted")]
+    # one row (only at 0.1); AUROC mean over seeds 0.75, 0.76, 0.77 = 0.760; t-interval +- 4.303 * 0.01 / sqrt(3)
+    assert rows == ["| SegCls, boosted semi-sup | 0.1 | 8 | 72 | 0 | 0.760 [0.735, 0.785] | 0.760 [0.735, 0.785] "
+                    "| n/a | n/a | n/a |"]
+    assert "| Cls (classification) | 1 | 0 | 80 | 0 | 0.810 [0.785, 0.835]" in section  # 0.80, 0.81, 0.82
+    assert "(i) semisup, 3D" in text
