@@ -23,6 +23,18 @@ def test_dry_run_prints_plan_and_estimate_and_writes_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_dry_run_of_the_semisup_experiment(tmp_path, capsys):
+    out = tmp_path / "exp"
+    assert main(["experiment", "i", "--dim", "3", "--seeds", "0", "1", "--dry-run", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "label fractions 3D: 0.1, 0.25, 1; seeds 0 1" in text
+    assert "runs: 20 - done 0; up to 16 trainings" in text  # 2 seeds x (4 + 4 + 2); f = 1 models are shared
+    assert "SegClsExp3D" not in text and not out.exists()  # no plan of experiments a-h
+    assert main(["experiment", "semisup", "a", "--dim", "2", "--seeds", "0", "--dry-run", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "runs (metrics files): 8" in text and "label fractions 2D" in text
+
+
 def test_user_errors_exit_2(tmp_path, capsys):
     assert main(["experiment", "z", "--dry-run", "--out", str(tmp_path)]) == 2
     assert "unknown experiment 'z'" in capsys.readouterr().err
