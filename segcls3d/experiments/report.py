@@ -16,7 +16,7 @@ from segcls3d.experiments.methods import method_label
 from segcls3d.experiments.records import METRIC_LABELS
 from segcls3d.experiments.report_plots import plot_experiment
 from segcls3d.experiments.report_table import (difference_table, failures_table, label_count_table, mean_table,
-                                               per_run_table, report_metrics)
+                                               overview_table, per_run_table, report_metrics)
 from segcls3d.experiments.sweeps import EXPERIMENT_LETTERS
 from segcls3d.io import write_json_atomic, write_text_atomic
 
@@ -54,6 +54,11 @@ def write_report(runs_dir: PathLike, out_dir: PathLike) -> ReportOutput:
     out = ReportOutput(out_dir / MARKDOWN_FILENAME, out_dir / SUMMARY_FILENAME, n_records=len(records),
                        n_failed=sum(r.get("status") != "ok" for r in records), skipped=skipped)
     sections = [_header(runs_dir, records, out)]
+    overview = overview_table(groups)
+    if overview:
+        sections.append("## Overview: SegCls (rule-based g) vs Cls, every experiment\n\nMean [95% CI] over seeds; "
+                        f"`SegCls - Cls` paired by seed (positive: segmentation-for-classification is better).\n\n"
+                        f"{overview}")
     summary = []
     for group in groups:
         metrics = report_metrics(group)

@@ -140,3 +140,30 @@ def label_count_table(group: ExperimentResults) -> Optional[str]:
             cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in TABLE_A8_METRICS]
             lines.append(_row(cells))
     return "\n".join(lines)
+
+
+def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = ("auroc", "balanced_accuracy")) -> \
+        Optional[str]:
+    """One row per (experiment, dimension, value): SegCls (rule-based g), Cls and SegCls - Cls paired by seed.
+
+    None when no experiment has both methods.
+    """
+    from segcls3d.experiments.sweeps import EXPERIMENT_LETTERS
+
+    header = ["experiment", "dim", "value", "seeds"]
+    for metric in metrics:
+        header += [f"SegCls {METRIC_LABELS[metric]}", f"Cls {METRIC_LABELS[metric]}", "SegCls - Cls"]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for group in groups:
+        if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
+            continue
+        for value in group.values:
+            n = min(len(group.runs(value, SEG_METHOD)), len(group.runs(value, CLS_METHOD)))
+            cells = [f"({EXPERIMENT_LETTERS.get(group.name, '?')}) {group.name}", f"{group.dim}D",
+                     f"{group.meta.get('variable')}={value_label(value)}", str(n)]
+            for metric in metrics:
+                cells += [fmt_mean_ci(group.aggregate(value, SEG_METHOD, metric)),
+                          fmt_mean_ci(group.aggregate(value, CLS_METHOD, metric)),
+                          _signed(group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric))]
+            lines.append(_row(cells))
+    return "\n".join(lines) if len(lines) > 2 else None

@@ -76,6 +76,10 @@ def test_report_tables_and_plots(runs, tmp_path):
     assert "| 20 | +0.180 [+0.001, +0.359] | +0.100 [-0.148, +0.348] |" in md
     # per-run bootstrap CIs of the hand-made records
     assert "| 20 | 0 | 0.700 [0.600, 0.800] | 0.600 [0.500, 0.700] |" in md
+    # the overview repeats the AUROC and balanced accuracy cells and the paired differences, one row per value
+    assert ("| (a) training_size | 2D | n_train=20 | 3 | 0.900 [0.900, 0.900] | 0.800 [0.552, 1.048] | "
+            "+0.100 [-0.148, +0.348] | 0.800 [0.552, 1.048] | 0.620 [0.534, 0.706] | +0.180 [+0.001, +0.359] |") in md
+    assert md.index("## Overview") < md.index("## (a) training_size, 2D")
     # (d): small-target recall 2/3, 5/6, 1 -> mean .833333, sd .166667 -> half .414033
     assert "## (d) size_bias, 3D" in md
     row = _table_row(md, "## (d) size_bias, 3D", "recall, small-target test slice", "0.95")
