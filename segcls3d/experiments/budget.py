@@ -1,8 +1,8 @@
 """Time budget of an experiment plan: a simple cost model of each nnU-Net step, for ``--dry-run``.
 
 The constants of the CPU suite come from measurements on the 2-core development machine
-(``cpu_tiny`` plans): 0.12 s per 3D SegCls training iteration (32^3 patch, batch 4), the 2D and
-fixed costs from a smoke run of the suite (see ``note``). The estimate counts only work that is
+(``cpu_tiny`` plans): 0.12 s per 3D SegCls training iteration (32^3 patch, batch 4), 0.065 s per 2D
+one (64x64), the fixed costs from a smoke run of the suite (see ``note``). The estimate counts only work that is
 not finished yet.
 
 Example:
@@ -40,9 +40,9 @@ class CostModel:
         note: where the numbers come from.
     """
 
-    seconds_per_iteration: Mapping[int, float] = field(default_factory=lambda: _per_dim(0.25, 0.12))
+    seconds_per_iteration: Mapping[int, float] = field(default_factory=lambda: _per_dim(0.07, 0.12))
     family_factor: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType({"SegCls": 1.0, "Multitask": 1.0, "Cls": 0.35}))
+        default_factory=lambda: MappingProxyType({"SegCls": 1.0, "Multitask": 1.0, "Cls": 0.5}))
     val_iteration_fraction: float = 0.4
     train_startup_s: float = 12.0
     epoch_overhead_s: float = 0.7
@@ -53,8 +53,8 @@ class CostModel:
     prepare_startup_s: float = 10.0
     prepare_s_per_case: Mapping[int, float] = field(default_factory=lambda: _per_dim(0.12, 0.25))
     summarizer_fit_s: Mapping[int, float] = field(default_factory=lambda: _per_dim(30.0, 60.0))
-    note: str = ("2-core CPU, cpu_tiny plans; 3D: 0.10-0.12 s/it (SegCls, 32^3, batch 4) and Cls 0.35x, from "
-                 "benchmarks/bench_training.py; 2D and the fixed costs from a smoke run of the suite under load")
+    note: str = ("2-core CPU, cpu_tiny plans; 3D: 0.11-0.12 s/it (SegCls, 32^3, batch 4) and Cls 0.5x, 2D: "
+                 "0.065 s/it (64x64, batch 4), epoch times of the suite on an otherwise idle machine")
 
     def training_s(self, dim: int, epochs: int, iterations: int, val_iterations: int, family: str = "SegCls") -> float:
         """One ``nnUNetv2_train`` run without final validation."""
