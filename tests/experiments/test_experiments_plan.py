@@ -100,7 +100,7 @@ def test_overrides_and_estimate(tmp_path):
     seg = cost.training_s(2, 2, 10, 2)
     assert seg == pytest.approx(12 + 2 * (10 * 0.07 + 2 * 0.07 * 0.4 + 0.7))
     cls = cost.training_s(2, 2, 10, 2, "Cls")
-    assert cls == pytest.approx(12 + 2 * (10 * 0.25 * 0.35 + 2 * 0.25 * 0.35 * 0.4 + 0.7))
+    assert cls == pytest.approx(12 + 2 * (10 * 0.07 * 0.5 + 2 * 0.07 * 0.5 * 0.4 + 0.7))
     expected = 2 * (2 * seg + cls) + 6 * cost.prediction_s(2, 40, 1) + 2 * cost.preparation_s(2, 80 + 4 + 40)
     assert est.total_s == pytest.approx(expected) and est.n_trainings == 6 and est.n_datasets == 2
     assert format_duration(3 * 3600 + 5 * 60) == "3 h 05 min" and format_duration(40) == "40 s"
