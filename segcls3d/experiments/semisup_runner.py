@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -33,13 +33,13 @@ from segcls3d.experiments.methods import CLS, PSEUDOLABEL_MODES, SEGCLS_G, SEMIS
 from segcls3d.experiments.plan import RUNS_FOLDER, DatasetSpec, dataset_for
 from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics
 from segcls3d.experiments.registry import DatasetRegistry
+from segcls3d.experiments.runner import CLASS_NAME, RunSummary, configure_environment_for, resolve_device
 from segcls3d.experiments.status import is_ok
 from segcls3d.experiments.suites import Suite
 from segcls3d.experiments.sweeps import value_label
 from segcls3d.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
-CLASS_NAME = "target"
 
 
 @dataclass(frozen=True)
@@ -54,17 +54,6 @@ class SemisupTarget:
     def relative_path(self, experiment: str) -> Path:
         return Path(experiment, f"{self.dim}d", value_label(self.fraction), f"seed{self.seed}",
                     f"{self.method.name}.json")
-
-
-@dataclass
-class SemisupSummary:
-    """Outcome of :func:`run_semisup`."""
-
-    n_targets: int = 0
-    n_already_done: int = 0
-    n_written: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def semisup_targets(suite: Suite, dims: Sequence[int], seeds: Sequence[int]) -> list[SemisupTarget]:
@@ -91,17 +80,15 @@ def derived_key(base_key: str, fraction: float, mode: str) -> str:
 
 
 def run_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence[int]], out: Path,
-                registry: DatasetRegistry, device: str = "cpu") -> SemisupSummary:
+                registry: DatasetRegistry, device: str = "cpu") -> RunSummary:
     """Run every unfinished target (see the module docstring); failures are recorded, the rest goes on."""
-    from segcls3d.experiments.runner import configure_environment_for, resolve_device
-
     started = time.time()
     device = resolve_device(device)
     out = Path(out)
     configure_environment_for(out, device)
     seeds = tuple(suite.seeds if not seeds else seeds)
     targets = semisup_targets(suite, dims, seeds)
-    summary = SemisupSummary(n_targets=len(targets))
+    summary = RunSummary(n_targets=len(targets))
     summary.n_already_done = sum(is_ok(out / t.relative_path(suite.semisup.name)) for t in targets)
     for dim in sorted(set(dims)):
         for seed in seeds:
@@ -114,7 +101,7 @@ def run_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence[int]
 
 
 def _run_seed(suite: Suite, dim: int, seed: int, todo: list[SemisupTarget], out: Path, registry: DatasetRegistry,
-              device: str, summary: SemisupSummary) -> None:
+              device: str, summary: RunSummary) -> None:
     spec = base_dataset(suite, dim, seed)
     key = spec.key
     dataset_id = registry.allocate(key, dim, spec.describe())
@@ -269,7 +256,7 @@ def _failed(suite: Suite, target: SemisupTarget, spec: DatasetSpec, stage: str, 
             "dataset": {"key": spec.key, **spec.describe()}, "finished_at": _now()}
 
 
-def _write(out: Path, suite: Suite, target: SemisupTarget, record: dict, summary: SemisupSummary) -> None:
+def _write(out: Path, suite: Suite, target: SemisupTarget, record: dict, summary: RunSummary) -> None:
     path = out / target.relative_path(suite.semisup.name)
     write_json_atomic(path, record)
     summary.n_written += 1
