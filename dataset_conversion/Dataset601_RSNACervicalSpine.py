@@ -21,6 +21,7 @@ from segcls3d.conversion.rsna_spine import rsna_cases
 from segcls3d.conversion.script_support import (
     add_output_argument,
     add_runner_arguments,
+    add_vertebra_arguments,
     exit_code,
     output_dir,
     run_script,
@@ -37,24 +38,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("competition_dir", type=Path, help="folder with train.csv and train_images/")
     add_output_argument(parser, DATASET_NAME)
-    parser.add_argument(
-        "--vertebrae-from",
-        type=Path,
-        default=None,
-        help="folder of precomputed TotalSegmentator `total` outputs <StudyUID>.nii.gz",
-    )
-    parser.add_argument("--totalseg-fast", action="store_true", help="TotalSegmentator's fast (3 mm) model")
-    parser.add_argument("--device", default="gpu", help="TotalSegmentator device: gpu, cpu, mps, gpu:1 (default gpu)")
-    parser.add_argument("--per-vertebra", action="store_true", help="one label per vertebra level C1..C7")
+    add_vertebra_arguments(parser, "<StudyUID>.nii.gz", "C1..C7")
     parser.add_argument(
         "--bbox-slices",
         action="store_true",
         help="restrict targets to slices with boxes in train_bounding_boxes.csv (where a study has boxes)",
-    )
-    parser.add_argument(
-        "--paper-preprocessing",
-        action="store_true",
-        help="bone window, [0,1] scaling, 128^3 around the spine (default: native resolution)",
     )
     add_runner_arguments(parser)
     args = parser.parse_args(argv)

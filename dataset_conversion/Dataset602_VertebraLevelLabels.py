@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 from segcls3d.conversion.script_support import (
     add_output_argument,
     add_runner_arguments,
+    add_vertebra_arguments,
     exit_code,
     output_dir,
     run_script,
@@ -44,20 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument(
         "--overall-name", default="any_fracture", help="name of the overall class (default any_fracture)"
     )
-    parser.add_argument(
-        "--vertebrae-from",
-        type=Path,
-        default=None,
-        help="folder of precomputed TotalSegmentator `total` outputs <case>.nii.gz",
-    )
-    parser.add_argument("--totalseg-fast", action="store_true", help="TotalSegmentator's fast (3 mm) model")
-    parser.add_argument("--device", default="gpu", help="TotalSegmentator device: gpu, cpu, mps, gpu:1 (default gpu)")
-    parser.add_argument("--per-vertebra", action="store_true", help="one label per vertebra level")
-    parser.add_argument(
-        "--paper-preprocessing",
-        action="store_true",
-        help="bone window, [0,1] scaling, 128^3 around the spine (default: native resolution)",
-    )
+    add_vertebra_arguments(parser, "<case>.nii.gz", "")
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
 

@@ -47,6 +47,29 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
+def add_vertebra_arguments(parser: argparse.ArgumentParser, precomputed_names: str, levels: str) -> None:
+    """Vertebra-target options shared by the CT converters.
+
+    ``--vertebrae-from``, ``--totalseg-fast``, ``--device``, ``--per-vertebra`` and
+    ``--paper-preprocessing``; ``precomputed_names`` and ``levels`` complete their help texts
+    (e.g. ``<StudyUID>.nii.gz`` and ``C1..C7``).
+    """
+    parser.add_argument(
+        "--vertebrae-from",
+        type=Path,
+        default=None,
+        help=f"folder of precomputed TotalSegmentator `total` outputs {precomputed_names}",
+    )
+    parser.add_argument("--totalseg-fast", action="store_true", help="TotalSegmentator's fast (3 mm) model")
+    parser.add_argument("--device", default="gpu", help="TotalSegmentator device: gpu, cpu, mps, gpu:1 (default gpu)")
+    parser.add_argument("--per-vertebra", action="store_true", help=f"one label per vertebra level {levels}".rstrip())
+    parser.add_argument(
+        "--paper-preprocessing",
+        action="store_true",
+        help="bone window, [0,1] scaling, 128^3 around the spine (default: native resolution)",
+    )
+
+
 def add_output_argument(parser: argparse.ArgumentParser, dataset_name: str) -> None:
     """``-o/--out`` defaulting to ``$nnUNet_raw/<dataset_name>``."""
     parser.add_argument(
