@@ -77,6 +77,36 @@ def test_boosted_pseudolabels_train_and_predict(tiny_dataset_3d, source_3d, teac
     assert csv["target_probability"].between(0, 1).all()
 
 
+def test_plain_pseudolabels_train_and_predict(tiny_dataset_3d, source_3d, teacher_3d, nnunet_paths, train_model,
+                                             tmp_path):
+    """Setting 1: the teacher's masks are the targets, whatever the class label says; nothing is dropped."""
+    from segcls3d.predict.model import load_model
+
+    name = "Dataset964_SemisupPlain3D"
+    out = nnunet_paths.raw / name
+    assert main(["pseudolabel", "plain", "--teacher", str(teacher_3d), "--raw", str(source_3d), "-o", str(out),
+                 "--device", "cpu", "--disable-tta"]) == 0
+    log = pd.read_csv(out / "pseudolabel_log.csv", dtype={"case_id": str}).set_index("case_id")
+    assert len(log) == 16 and (log["mode"] == "plain").all()
+    pseudo = log[log["action"] != "labeled"]
+    assert len(pseudo) == 16 - KEEP and (pseudo["action"] == "pseudo_mask").all()
+    teacher = load_model(teacher_3d, device="cpu", use_mirroring=False)
+    case = pseudo.index[0]
+    image, props = teacher.predictor.plans_manager.image_reader_writer_class().read_images(
+        [str(out / "imagesTr" / f"{case}_0000.nii.gz")])
+    expected = teacher.predictor.predict_single_npy_array(image, props, None, None, False)
+    written = _array(out / "labelsTr" / f"{case}.nii.gz")
+    np.testing.assert_array_equal(written, expected)  # the teacher's own segmentation, voxel for voxel
+    for case, row in pseudo.iterrows():
+        assert row["voxels"] == int((_array(out / "labelsTr" / f"{case}.nii.gz") == 1).sum())
+    assert json.loads((out / "dataset.json").read_text())["numTraining"] == 16
+
+    plans = _plan(964, name)
+    model = train_model(type(tiny_dataset_3d)(964, name, out, plans, "3d_fullres"), "nnUNetTrainerSegCls_smoke")
+    csv = _predict(model, out / "imagesTs", tmp_path / "pred")
+    assert len(csv) == 8 and csv["target_probability"].between(0, 1).all()
+
+
 def test_soft_targets_pseudolabel_distill_and_predict(source_3d, teacher_3d, nnunet_paths, tmp_path):
     from segcls3d.predict.model import load_model
     from segcls3d.semisup.soft_target_preprocessing import soft_target_cache_folder
