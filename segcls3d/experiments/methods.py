@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-RULE_BASED = "rule_based"
+RULE_BASED = "rule_based"  # the suite's rule: t = 0.5, tau = Suite.rule_tau of the dimension
+RULE_BASED_TAU10 = "rule_based_tau10"  # the library default RuleBasedSummarizer(): t = 0.5, tau = 10 voxels
+LIBRARY_DEFAULT_TAU = 10.0
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,22 @@ class Method:
     layer: Optional[str] = None
 
     @property
+    def is_rule_based(self) -> bool:
+        """A fixed rule (no fitting, no out-of-fold probabilities needed)."""
+        return self.summarizer in (RULE_BASED, RULE_BASED_TAU10)
+
+    @property
     def summarizer_id(self) -> str:
         """Identifies the summarizer (and so the prediction folder) within a job."""
         return self.summarizer if self.layer is None else f"{self.summarizer}_{self.layer}"
 
 
 SEGCLS_G = Method("segcls_g", "SegCls", "summarizer", RULE_BASED, "SegCls (rule-based g)")
+SEGCLS_G_TAU10 = Method("segcls_g_tau10", "SegCls", "summarizer", RULE_BASED_TAU10, "SegCls (g, tau = 10 voxels)")
 CLS = Method("cls", "Cls", "head", RULE_BASED, "Cls (classification)")  # predict writes its output as the head
 MULTITASK_HEAD = Method("multitask_head", "Multitask", "head", RULE_BASED, "Multitask (head)")
 MULTITASK_G = Method("multitask_g", "Multitask", "summarizer", RULE_BASED, "Multitask (rule-based g)")
-BASE_METHODS: tuple[Method, ...] = (SEGCLS_G, CLS, MULTITASK_HEAD, MULTITASK_G)
+BASE_METHODS: tuple[Method, ...] = (SEGCLS_G, SEGCLS_G_TAU10, CLS, MULTITASK_HEAD, MULTITASK_G)
 
 TRAINED_SUMMARIZER_METHODS: tuple[Method, ...] = (
     Method("segcls_threshold", "SegCls", "summarizer", "threshold", "SegCls (tuned threshold)"),
@@ -61,8 +69,8 @@ TRAINED_SUMMARIZER_METHODS: tuple[Method, ...] = (
     Method("segcls_emb_complex_deep", "SegCls", "summarizer", "embedding_complex", "SegCls (emb. complex, deep)",
            "deep"),
 )
-SUMMARIZER_COMPARISON_METHODS: tuple[Method, ...] = (SEGCLS_G, *TRAINED_SUMMARIZER_METHODS, CLS, MULTITASK_HEAD,
-                                                     MULTITASK_G)
+SUMMARIZER_COMPARISON_METHODS: tuple[Method, ...] = (SEGCLS_G, SEGCLS_G_TAU10, *TRAINED_SUMMARIZER_METHODS, CLS,
+                                                     MULTITASK_HEAD, MULTITASK_G)
 #: Hooper et al. (2023) Figure 7 / Table A8: students trained on a teacher's pseudo masks (rule-based g).
 SEGCLS_SEMISUP = Method("segcls_semisup", "SegCls", "summarizer", RULE_BASED, "SegCls, semi-sup (pseudo-labels)")
 SEGCLS_BOOSTED = Method("segcls_boosted", "SegCls", "summarizer", RULE_BASED, "SegCls, boosted semi-sup")
@@ -71,6 +79,28 @@ SEMISUP_METHODS: tuple[Method, ...] = (CLS, SEGCLS_G, SEGCLS_SEMISUP, SEGCLS_BOO
 PSEUDOLABEL_MODES = {SEGCLS_SEMISUP.name: "plain", SEGCLS_BOOSTED.name: "boosted"}
 ALL_METHODS = {m.name: m for m in (*SUMMARIZER_COMPARISON_METHODS, SEGCLS_SEMISUP, SEGCLS_BOOSTED)}
 TRAINER_ORDER = ("SegCls", "Cls", "Multitask")
+
+
+def rule_parameters(method: Method, suite_tau: float) -> Optional[dict]:
+    """``{"threshold", "tau", "tau_unit"}`` of a method scored by a rule-based g.
+
+    None for trained summarizers and for methods scored by a head (the classifier, the multitask
+    head), whose score does not depend on g. ``suite_tau`` is the suite's tau for the dataset's
+    dimension (``Suite.rule_tau``). Records carry these parameters, so results computed with another
+    rule are recognised as stale.
+    """
+    if method.source != "summarizer":
+        return None
+    if method.summarizer == RULE_BASED:
+        return {"threshold": 0.5, "tau": float(suite_tau), "tau_unit": "voxels"}
+    if method.summarizer == RULE_BASED_TAU10:
+        return {"threshold": 0.5, "tau": LIBRARY_DEFAULT_TAU, "tau_unit": "voxels"}
+    return None
+
+
+def rule_tau_of(method: Method, suite_tau: float) -> float:
+    """tau (voxels) of the rule-based g that ``method``'s prediction uses (also for head methods)."""
+    return LIBRARY_DEFAULT_TAU if method.summarizer == RULE_BASED_TAU10 else float(suite_tau)
 
 
 def methods_for_trainer(methods: Sequence[Method], trainer: str) -> list[Method]:

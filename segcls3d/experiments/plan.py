@@ -8,7 +8,7 @@ Example:
     >>> from segcls3d.experiments.suites import get_suite
     >>> plan = build_plan(get_suite("cpu"), ["target_size"], [3], [0], Path("out"))
     >>> len(plan.datasets), len(plan.jobs), len(plan.targets)
-    (2, 6, 8)
+    (2, 6, 10)
 """
 from __future__ import annotations
 
@@ -244,7 +244,7 @@ def _add(plan: Plan, sweep: Sweep, dim: int, value: float, seed: int) -> None:
         family_methods = methods_for_trainer(methods, family)
         if not family_methods:
             continue
-        npz = dataset.cv_folds > 0 and any(m.summarizer != "rule_based" for m in family_methods)
+        npz = dataset.cv_folds > 0 and any(not m.is_rule_based for m in family_methods)
         job = JobSpec(key, family, plan.suite.schedule.trainer(family), dataset.folds, npz, tuple(family_methods))
         previous = plan.jobs.get(job.key)
         if previous is not None:  # same training requested by another experiment: merge the methods

@@ -100,13 +100,28 @@ def _header(runs_dir: Path, records: list[dict], out: ReportOutput) -> str:
         "",
         "Cells: mean over seeds with a 95% t-interval (mean +- t * sd / sqrt(n)); one seed = one generated "
         "dataset and one training per method. Balanced accuracy, recall and specificity are taken at each "
-        "method's own decision rule (rule-based g: t=0.5, tau=10 voxels; classifier and multitask head: "
+        f"method's own decision rule (rule-based g: {_rules(ok)}; classifier and multitask head: "
         "p >= 0.5), as in the paper's Figure 5, with no threshold tuned on the test set. The per-run tables "
         "give each test-set value with its percentile bootstrap 95% CI (1000 resamples of the test cases). "
         "`SegCls - Cls` is the paired difference (same seed, same data) of the rule-based g and the "
         "classification baseline.",
     ]
     return "\n".join(lines)
+
+
+def _rules(records: list[dict]) -> str:
+    """The rule-based g parameters found in the records, e.g. ``t=0.5, tau=134 voxels (3D, segcls_g)``."""
+    seen: dict[tuple, set] = {}
+    for r in records:
+        rule = r.get("rule")
+        if rule:
+            key = (rule.get("threshold"), rule.get("tau"), rule.get("tau_unit"), r.get("dim"))
+            seen.setdefault(key, set()).add(r.get("method"))
+    if not seen:
+        return "t=0.5, tau=10 voxels"
+    parts = [f"t={t:g}, tau={tau:g} {unit} ({dim}D: {', '.join(sorted(methods))})"
+             for (t, tau, unit, dim), methods in sorted(seen.items(), key=lambda kv: (kv[0][3], -kv[0][1]))]
+    return "; ".join(parts)
 
 
 def _section(group: ExperimentResults, metrics: list[str], plot_name: str) -> str:

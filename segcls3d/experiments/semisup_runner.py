@@ -29,12 +29,12 @@ from typing import Optional, Sequence
 
 from segcls3d.experiments import steps
 from segcls3d.experiments.label_fraction import labeled_subset, register_split, write_partial_source
-from segcls3d.experiments.methods import CLS, PSEUDOLABEL_MODES, SEGCLS_G, SEMISUP_METHODS, Method
+from segcls3d.experiments.methods import CLS, PSEUDOLABEL_MODES, SEGCLS_G, SEMISUP_METHODS, Method, rule_parameters
 from segcls3d.experiments.plan import RUNS_FOLDER, DatasetSpec, dataset_for
 from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics
 from segcls3d.experiments.registry import DatasetRegistry
 from segcls3d.experiments.runner import CLASS_NAME, RunSummary, configure_environment_for, resolve_device
-from segcls3d.experiments.status import is_ok
+from segcls3d.experiments.status import read_record
 from segcls3d.experiments.suites import Suite
 from segcls3d.experiments.sweeps import value_label
 from segcls3d.io import write_json_atomic
@@ -74,6 +74,13 @@ def base_dataset(suite: Suite, dim: int, seed: int) -> DatasetSpec:
     return dataset_for(suite, suite.sweep("training_size"), dim, float(suite.n_train), seed)
 
 
+def target_done(suite: Suite, out: Path, target: SemisupTarget) -> bool:
+    """The target's JSON is ok and was computed with the suite's rule-based g."""
+    record = read_record(Path(out) / target.relative_path(suite.semisup.name))
+    return (record is not None and record.get("status") == "ok"
+            and record.get("rule") == rule_parameters(target.method, suite.rule_tau[target.dim]))
+
+
 def derived_key(base_key: str, fraction: float, mode: str) -> str:
     """Registry key of a pseudo-labelled dataset."""
     return hashlib.sha1(f"{base_key}:{fraction:g}:{mode}".encode()).hexdigest()[:12]
@@ -89,11 +96,10 @@ def run_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence[int]
     seeds = tuple(suite.seeds if not seeds else seeds)
     targets = semisup_targets(suite, dims, seeds)
     summary = RunSummary(n_targets=len(targets))
-    summary.n_already_done = sum(is_ok(out / t.relative_path(suite.semisup.name)) for t in targets)
+    summary.n_already_done = sum(target_done(suite, out, t) for t in targets)
     for dim in sorted(set(dims)):
         for seed in seeds:
-            todo = [t for t in targets if t.dim == dim and t.seed == seed
-                    and not is_ok(out / t.relative_path(suite.semisup.name))]
+            todo = [t for t in targets if t.dim == dim and t.seed == seed and not target_done(suite, out, t)]
             if todo:
                 _run_seed(suite, dim, seed, todo, out, registry, device, summary)
     summary.seconds = time.time() - started
@@ -162,7 +168,7 @@ def _run_direct(suite: Suite, target: SemisupTarget, spec: DatasetSpec, prepared
     train_s = time.time() - t0
     model = steps.load_for_prediction(folder, (fold,), device, suite.test_mirroring)
     summarizer = steps.make_summarizer(method, folder, prepared, (fold,), suite.summarizer_epochs, spec.seed,
-                                       device, job_dir / "summarizers")
+                                       device, job_dir / "summarizers", rule_tau=suite.rule_tau[spec.dim])
     t1 = time.time()
     evaluation = steps.predict_and_evaluate(model, prepared, summarizer, job_dir / "predictions" / method.name)
     record = _ok(suite, target, spec, prepared.name, prepared.dataset_id, trainer, (fold,), evaluation,
@@ -195,7 +201,7 @@ def _run_student(suite: Suite, target: SemisupTarget, spec: DatasetSpec, base: s
     train_s = time.time() - t0
     model = steps.load_for_prediction(folder, (0,), device, suite.test_mirroring)
     summarizer = steps.make_summarizer(target.method, folder, prepared, (0,), suite.summarizer_epochs, spec.seed,
-                                       device, work / "summarizers")
+                                       device, work / "summarizers", rule_tau=suite.rule_tau[spec.dim])
     t1 = time.time()
     evaluation = steps.predict_and_evaluate(model, base, summarizer, work / "predictions" / target.method.name)
     record = _ok(suite, target, spec, name, dataset_id, trainer, (0,), evaluation,
@@ -227,7 +233,8 @@ def _base(suite: Suite, target: SemisupTarget, spec: DatasetSpec) -> dict:
         "value": target.fraction, "value_label": value_label(target.fraction), "dim": target.dim,
         "seed": target.seed, "schema": SCHEMA_VERSION, "suite": suite.name, "method": target.method.name,
         "method_label": target.method.label, "family": target.method.trainer, "source": target.method.source,
-        "summarizer": target.method.summarizer_id, "plans": steps.plans_name(suite.preset),
+        "summarizer": target.method.summarizer_id,
+        "rule": rule_parameters(target.method, suite.rule_tau[target.dim]), "plans": steps.plans_name(suite.preset),
         "configuration": spec.configuration,
         "schedule": {"epochs": suite.schedule.epochs, "iterations": suite.schedule.iterations},
     }
@@ -280,7 +287,7 @@ def describe_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence
     """A short plan of the semi-supervised experiment for ``--dry-run`` and the log."""
     seeds = tuple(suite.seeds if not seeds else seeds)
     targets = semisup_targets(suite, dims, seeds)
-    done = sum(is_ok(Path(out) / t.relative_path(suite.semisup.name)) for t in targets)
+    done = sum(target_done(suite, out, t) for t in targets)
     fractions = {d: ", ".join(f"{f:g}" for f in suite.semisup.values_for(d)) for d in sorted(set(dims))}
     trainings = sum(1 for t in targets if t.fraction < 1.0)  # f = 1: the models of experiments a-g
     cost, sch = suite.cost, suite.schedule
@@ -288,7 +295,7 @@ def describe_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence
                    if t.fraction < 1.0 else 0.0)
                   + cost.prediction_s(t.dim, int(suite.n_test), 1)
                   + (cost.preparation_s(t.dim, suite.n_train + suite.n_val) if t.method.name in PSEUDOLABEL_MODES else 0)
-                  for t in targets if not is_ok(Path(out) / t.relative_path(suite.semisup.name)))
+                  for t in targets if not target_done(suite, out, t))
     from segcls3d.experiments.budget import format_duration
 
     return (f"semi-supervised experiment (Fig. 7 / Table A8): label fractions "

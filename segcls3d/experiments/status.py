@@ -46,23 +46,36 @@ def model_folder(plan: Plan, job: JobSpec) -> Path:
 
 
 def target_done(plan: Plan, target: Target) -> bool:
-    """The target's JSON is ok and comes from the same dataset and trainer as planned now.
+    """The target's JSON is ok and comes from the same dataset, trainer and rule-based g as planned now.
 
-    A file left by other settings (another schedule, another test-set size) is stale and redone.
+    A file left by other settings (another schedule, another test-set size, another tau) is stale and
+    redone (a trained model is reused: only prediction and evaluation run again).
     """
+    from segcls3d.experiments.methods import rule_parameters
+
     record = read_record(plan.target_path(target))
     if record is None or record.get("status") != "ok":
         return False
     job = plan.jobs[target.job_key]
-    return record.get("trainer") == job.trainer and (record.get("dataset") or {}).get("key") == job.dataset_key
+    rule = rule_parameters(target.method, plan.suite.rule_tau[plan.datasets[job.dataset_key].dim])
+    return (record.get("trainer") == job.trainer and (record.get("dataset") or {}).get("key") == job.dataset_key
+            and record.get("rule") == rule)
 
 
 def target_state(plan: Plan, target: Target) -> str:
     """``done``, ``cached`` (shared run finished) or ``todo``."""
     if target_done(plan, target):
         return "done"
-    job = plan.jobs[target.job_key]
-    return "cached" if is_ok(job_record_path(plan, job, target.method.name)) else "todo"
+    return "cached" if cached_ok(plan, plan.jobs[target.job_key], target.method) else "todo"
+
+
+def cached_ok(plan: Plan, job: JobSpec, method) -> bool:
+    """The job's own record of ``method`` is ok and was computed with the rule-based g planned now."""
+    from segcls3d.experiments.methods import rule_parameters
+
+    cached = read_record(job_record_path(plan, job, method.name))
+    rule = rule_parameters(method, plan.suite.rule_tau[plan.datasets[job.dataset_key].dim])
+    return cached is not None and cached.get("status") == "ok" and cached.get("rule") == rule
 
 
 @dataclass
@@ -86,7 +99,7 @@ def estimate_plan(plan: Plan) -> Estimate:
     for job in plan.jobs.values():
         dataset = plan.datasets[job.dataset_key]
         dim = dataset.dim
-        pending = [m for m in job.methods if not is_ok(job_record_path(plan, job, m.name))]
+        pending = [m for m in job.methods if not cached_ok(plan, job, m)]
         seconds = 0.0
         if pending:
             prepared_needed.add(job.dataset_key)
@@ -102,7 +115,7 @@ def estimate_plan(plan: Plan) -> Estimate:
             summarizers = {m.summarizer_id for m in pending}
             est.n_predictions += len(summarizers)
             seconds += len(summarizers) * cost.prediction_s(dim, int(dataset.synth["n_test"]), len(job.folds))
-            fits = {m.summarizer_id for m in pending if m.summarizer != "rule_based"}
+            fits = {m.summarizer_id for m in pending if not m.is_rule_based}
             est.n_fits += len(fits)
             seconds += len(fits) * cost.summarizer_fit_s[dim]
         est.per_job_s[job.key] = seconds

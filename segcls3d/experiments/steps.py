@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from segcls3d.errors import SegCls3dError
-from segcls3d.experiments.methods import RULE_BASED, Method
+from segcls3d.experiments.methods import Method, rule_tau_of
 from segcls3d.experiments.plan import DatasetSpec
 from segcls3d.experiments.status import PREPARED_MARKER
 
@@ -161,10 +161,11 @@ def train_job(prepared: PreparedDataset, trainer: str, folds: Sequence[int], npz
 
 
 def make_summarizer(method: Method, model_folder: Path, prepared: PreparedDataset, folds: Sequence[int],
-                    epochs: int, seed: int, device: str, cache_dir: Path):
+                    epochs: int, seed: int, device: str, cache_dir: Path, rule_tau: float = 10.0):
     """The summarizing function of ``method``: the rule-based g, or a trained one fitted out-of-fold.
 
-    A fitted summarizer is saved to ``cache_dir/<id>.json`` and reloaded from there next time.
+    Rule-based methods use t = 0.5 and ``rule_tau`` voxels (``RULE_BASED``, also for the predictions
+    of head methods) or the library default (``RULE_BASED_TAU10``). A fitted summarizer is saved to ``cache_dir/<id>.json`` and reloaded from there next time.
 
     Raises:
         SegCls3dError: fitting failed (missing validation probabilities, labels, ...).
@@ -172,8 +173,8 @@ def make_summarizer(method: Method, model_folder: Path, prepared: PreparedDatase
     """
     from segcls3d.summarize import RuleBasedSummarizer, save_summarizer
 
-    if method.summarizer == RULE_BASED:
-        return RuleBasedSummarizer()
+    if method.is_rule_based:
+        return RuleBasedSummarizer(threshold=0.5, tau=rule_tau_of(method, rule_tau), tau_unit="voxels")
     from segcls3d.summarize.trained import FitOptions, fit_summarizer, load_trained_summarizer
 
     path = Path(cache_dir) / f"{method.summarizer_id}.json"

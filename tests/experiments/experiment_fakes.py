@@ -45,8 +45,8 @@ class FakeSteps:
             raise SegCls3dError(f"nnUNetv2_train failed for {trainer} (exit 1):\nRuntimeError: out of memory")
         return self.root / "results" / prepared.name / trainer
 
-    def make_summarizer(self, method, folder, prepared, folds, epochs, seed, device, cache_dir):
-        self.calls["fit"].append((prepared.name, method.summarizer_id))
+    def make_summarizer(self, method, folder, prepared, folds, epochs, seed, device, cache_dir, rule_tau=10.0):
+        self.calls["fit"].append((prepared.name, method.summarizer_id, rule_tau))
         return method.summarizer_id
 
     def load_for_prediction(self, folder, folds, device, mirroring):

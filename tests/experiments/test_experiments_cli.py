@@ -15,8 +15,8 @@ def test_dry_run_prints_plan_and_estimate_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "exp"
     assert main(["experiment", "e", "--dim", "2", "--seeds", "0", "--dry-run", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "runs (metrics files): 8 - done 0, finished in a shared run 0, to do 8" in text
-    assert "to do: 2 dataset preparations, 6 trainings, 0 summarizer fits, 6 test-set predictions" in text
+    assert "runs (metrics files): 10 - done 0, finished in a shared run 0, to do 10" in text
+    assert "to do: 2 dataset preparations, 6 trainings, 0 summarizer fits, 8 test-set predictions" in text
     assert "estimated time to finish: 2D" in text and "0.12 s/it 3D" in text
     jobs = [line for line in text.splitlines() if "SegClsExp2D" in line]
     assert len(jobs) == 6 and "nnUNetTrainerMultitask_exp" in jobs[2] and "e=2.5" in jobs[0]
@@ -32,7 +32,7 @@ def test_dry_run_of_the_semisup_experiment(tmp_path, capsys):
     assert "SegClsExp3D" not in text and not out.exists()  # no plan of experiments a-h
     assert main(["experiment", "semisup", "a", "--dim", "2", "--seeds", "0", "--dry-run", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "runs (metrics files): 8" in text and "label fractions 2D" in text
+    assert "runs (metrics files): 10" in text and "label fractions 2D" in text
 
 
 def test_user_errors_exit_2(tmp_path, capsys):
@@ -46,12 +46,13 @@ def test_fake_run_then_report(fake, tmp_path, capsys):  # noqa: F811
     argv = ["experiment", "d", "--dim", "2", "--seeds", "0", "1", "--values", "0", "0.9", "--out", str(out),
             "--device", "cpu"]
     assert main(argv) == 0
-    assert "16 runs: 0 done before, 16 written now, 0 failed" in capsys.readouterr().out
+    assert "20 runs: 0 done before, 20 written now, 0 failed" in capsys.readouterr().out
     assert main(argv + ["--dry-run"]) == 0
-    assert "done 16" in capsys.readouterr().out
+    assert "done 20" in capsys.readouterr().out
     assert main(["report", "--runs", str(out), "-o", str(docs)]) == 0
     md = (docs / "results.md").read_text()
     assert "## (d) size_bias, 2D" in md and "recall, small-target test slice" in md
+    assert "rule-based g: t=0.5, tau=25 voxels (2D: multitask_g, segcls_g); t=0.5, tau=10 voxels (2D: segcls_g_tau10)" in md
     assert (docs / "d_size_bias_2d.png").is_file()
 
 

@@ -32,7 +32,7 @@ def test_default_point_is_shared_between_experiments(tmp_path):
     plan = _plan(tmp_path, ["a", "e", "b"])
     # a: 20, 80 (default); b: 0.05, 0.5 (default); e: 2.5, 4 (default) -> 4 datasets, not 6
     assert len(plan.datasets) == 4 and len(plan.jobs) == 12
-    assert len(plan.targets) == 6 * 4
+    assert len(plan.targets) == 6 * 5  # g (suite tau), g (tau 10), Cls, Multitask head and g
     default = [t for t in plan.targets if (t.experiment, t.value) in {("training_size", 80), ("target_size", 4),
                                                                       ("prevalence_low", 0.5)}]
     assert len({t.job_key for t in default}) == 3  # SegCls, Cls, Multitask trained once
@@ -60,7 +60,7 @@ def test_dataset_settings_follow_the_paper(tmp_path):
 def test_summarizer_comparison_jobs(tmp_path):
     plan = _plan(tmp_path, ["h"])
     seg = next(j for j in plan.jobs.values() if j.family == "SegCls")
-    assert seg.npz and seg.folds == (0, 1) and len(seg.methods) == 9
+    assert seg.npz and seg.folds == (0, 1) and len(seg.methods) == 10  # 2 rule-based + 8 trained
     assert all(not j.npz for j in plan.jobs.values() if j.family != "SegCls")
 
 
@@ -101,6 +101,7 @@ def test_overrides_and_estimate(tmp_path):
     assert seg == pytest.approx(12 + 2 * (10 * 0.07 + 2 * 0.07 * 0.4 + 0.7))
     cls = cost.training_s(2, 2, 10, 2, "Cls")
     assert cls == pytest.approx(12 + 2 * (10 * 0.07 * 0.5 + 2 * 0.07 * 0.5 * 0.4 + 0.7))
-    expected = 2 * (2 * seg + cls) + 6 * cost.prediction_s(2, 40, 1) + 2 * cost.preparation_s(2, 80 + 4 + 40)
+    # per dataset: SegCls predicts twice (suite tau and tau = 10), Cls and Multitask once
+    expected = 2 * (2 * seg + cls) + 8 * cost.prediction_s(2, 40, 1) + 2 * cost.preparation_s(2, 80 + 4 + 40)
     assert est.total_s == pytest.approx(expected) and est.n_trainings == 6 and est.n_datasets == 2
     assert format_duration(3 * 3600 + 5 * 60) == "3 h 05 min" and format_duration(40) == "40 s"

@@ -36,7 +36,7 @@ def _record(plan, experiment, value, seed, method):
 def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     plan = _plan(tmp_path / "out")
     summary = run_plan(plan, device="cpu")
-    assert summary.n_targets == 2 * 2 * 2 * 4 and summary.n_written == 32 and not summary.failures
+    assert summary.n_targets == 2 * 2 * 2 * 5 and summary.n_written == 40 and not summary.failures
     assert len(fake.calls["train"]) == 3 * 2 * 3  # 3 distinct datasets per seed (default shared) x 3 trainers
     assert len(fake.calls["prepare"]) == 6
     # multitask head and g come from one prediction
@@ -47,10 +47,13 @@ def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     assert seg["status"] == "ok" and seg["metrics"]["auroc"]["value"] == 1.0
     assert seg["dataset"] == same["dataset"] and same["experiment"] == "target_size" and same["value"] == 4.0
     assert seg["metrics"]["small_target_recall"] == {"value": 1.0, "n": 5, "n_detected": 5}
+    assert seg["rule"] == {"threshold": 0.5, "tau": 25.0, "tau_unit": "voxels"}  # the cpu suite's 2D tau
+    assert _record(plan, "training_size", 80, 0, "segcls_g_tau10")["rule"]["tau"] == 10.0
+    assert {c[2] for c in fake.calls["fit"]} == {25.0}  # make_summarizer gets the suite's tau of the dimension
     cls = _record(plan, "training_size", 20, 1, "cls")
     # scores .6 .4 .7 .3 .8 | .5 .2 .6 .1 .4 at p >= .5: recall 3/5, specificity 3/5
     assert cls["source"] == "head" and cls["metrics"]["balanced_accuracy"]["value"] == pytest.approx(0.6)
-    assert cls["metrics"]["auroc"]["value"] == pytest.approx(0.76)
+    assert cls["metrics"]["auroc"]["value"] == pytest.approx(0.76) and cls["rule"] is None
     head = _record(plan, "training_size", 20, 0, "multitask_head")
     assert head["source"] == "head" and head["trainer"] == "nnUNetTrainerMultitask_exp"
     assert head["dataset"]["id"] in range(500, 1000) and head["dataset"]["name"].endswith("_SegClsExp2D")
@@ -60,7 +63,7 @@ def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     for calls in fake.calls.values():
         calls.clear()
     again = run_plan(_plan(tmp_path / "out"), device="cpu")  # resume: everything done, nothing runs
-    assert again.n_already_done == 32 and again.n_written == 0
+    assert again.n_already_done == 40 and again.n_written == 0
     assert not any(fake.calls.values())
 
 
@@ -71,7 +74,7 @@ def test_failures_are_recorded_others_go_on_and_are_retried(fake, tmp_path):
     fake.fail_train.add((default_name, "nnUNetTrainerCls_exp"))
     fake.fail_prepare.add(small_name)
     summary = run_plan(plan, device="cpu")
-    assert summary.n_written == 8 and len(summary.failures) == 1 + 4
+    assert summary.n_written == 10 and len(summary.failures) == 1 + 5
     failed = _record(plan, "target_size", 4, 0, "cls")
     assert failed["status"] == "failed" and failed["failed_step"] == "train" and "out of memory" in failed["error"]
     assert _record(plan, "target_size", 2.5, 0, "segcls_g")["failed_step"] == "prepare"
@@ -83,7 +86,7 @@ def test_failures_are_recorded_others_go_on_and_are_retried(fake, tmp_path):
     for calls in fake.calls.values():
         calls.clear()
     retry = run_plan(_plan(tmp_path / "out", names=("e",), seeds=(0,)), device="cpu")
-    assert retry.n_already_done == 3 and retry.n_written == 5 and not retry.failures
+    assert retry.n_already_done == 4 and retry.n_written == 6 and not retry.failures
     assert sorted(c[1] for c in fake.calls["train"]) == sorted(
         ["nnUNetTrainerCls_exp", "nnUNetTrainerSegCls_exp", "nnUNetTrainerCls_exp", "nnUNetTrainerMultitask_exp"])
 
@@ -100,11 +103,12 @@ def test_other_schedule_makes_old_results_stale(fake, tmp_path):
 def test_summarizer_comparison_fits_each_method_once(fake, tmp_path):
     plan = _plan(tmp_path / "out", names=("h",), seeds=(0,))
     summary = run_plan(plan, device="cpu")
-    assert summary.n_written == 12 and not summary.failures
+    assert summary.n_written == 13 and not summary.failures
     seg_train = [c for c in fake.calls["train"] if "SegCls" in c[1]]
     assert seg_train == [(seg_train[0][0], "nnUNetTrainerSegCls_exp", (0, 1), True)]
-    fitted = sorted(s for _, s in fake.calls["fit"])
+    fitted = sorted(s for _, s, _ in fake.calls["fit"])
     assert fitted.count("rule_based") == 2 + 1  # SegCls g, Cls, Multitask (head and g share one)
+    assert fitted.count("rule_based_tau10") == 1
     assert {"threshold", "fc", "gap_fc", "cnn", "embedding_simple_shallow", "embedding_simple_deep",
             "embedding_complex_shallow", "embedding_complex_deep"} <= set(fitted)
     assert all(folds == (0, 1) and mirroring is False for _, folds, mirroring in fake.calls["load"])

@@ -200,6 +200,7 @@ def test_runner_trains_on_the_subset_fold_pseudolabels_from_the_teacher_and_resu
     record = json.loads((out / "semisup" / "2d" / "0.1" / "seed0" / "segcls_boosted.json").read_text())
     assert record["status"] == "ok" and record["experiment"] == "semisup" and record["variable"] == "label_fraction"
     assert record["labels"] == {"seg_and_class": 8, "class_only": 72, "none": 0}
+    assert record["rule"] == {"threshold": 0.5, "tau": 25.0, "tau_unit": "voxels"}
     assert record["pseudolabel"]["actions"] == {"excluded": 1, "pseudo_mask": 71}
     assert record["metrics"]["auroc"]["value"] == 1.0  # the fake SegCls model separates the classes
     cls = json.loads((out / "semisup" / "2d" / "0.1" / "seed0" / "cls.json").read_text())
