@@ -146,6 +146,11 @@ class Plan:
     def target_path(self, target: Target) -> Path:
         return self.out / target.relative_path()
 
+    def rule_tau(self, dataset_key: str) -> float:
+        """tau (voxels) of the rule-based g on a dataset (see :meth:`Suite.rule_tau`)."""
+        spec = self.datasets[dataset_key]
+        return self.suite.rule_tau(spec.dim, float(spec.synth["target_size"]))
+
     def jobs_of(self, dataset_key: str) -> list[JobSpec]:
         return [j for j in self.jobs.values() if j.dataset_key == dataset_key]
 

@@ -139,7 +139,7 @@ def _run_job(plan: Plan, job: JobSpec, prepared: steps.PreparedDataset, device: 
                 t_fit = time.time()
                 summarizer = steps.make_summarizer(method, folder, prepared, job.folds, plan.suite.summarizer_epochs,
                                                    plan.datasets[job.dataset_key].seed, device, job_dir / "summarizers",
-                                                   rule_tau=plan.suite.rule_tau[plan.datasets[job.dataset_key].dim])
+                                                   rule_tau=plan.rule_tau(job.dataset_key))
                 fit_s, stage = time.time() - t_fit, "predict"
                 if model is None:
                     model = steps.load_for_prediction(folder, job.folds, device, plan.suite.test_mirroring)
@@ -167,7 +167,7 @@ def _run_job(plan: Plan, job: JobSpec, prepared: steps.PreparedDataset, device: 
 
 def job_rule(plan: Plan, job: JobSpec, method: Method) -> Optional[dict]:
     """The rule-based g parameters of ``method`` in ``job`` (None for trained summarizers)."""
-    return rule_parameters(method, plan.suite.rule_tau[plan.datasets[job.dataset_key].dim])
+    return rule_parameters(method, plan.rule_tau(job.dataset_key))
 
 
 def _base_record(plan: Plan, job: JobSpec, method: Method) -> dict:

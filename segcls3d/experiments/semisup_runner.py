@@ -78,7 +78,12 @@ def target_done(suite: Suite, out: Path, target: SemisupTarget) -> bool:
     """The target's JSON is ok and was computed with the suite's rule-based g."""
     record = read_record(Path(out) / target.relative_path(suite.semisup.name))
     return (record is not None and record.get("status") == "ok"
-            and record.get("rule") == rule_parameters(target.method, suite.rule_tau[target.dim]))
+            and record.get("rule") == rule_parameters(target.method, _tau(suite, target.dim)))
+
+
+def _tau(suite: Suite, dim: int) -> float:
+    """tau of the rule-based g on the suite's default dataset (the one this experiment uses)."""
+    return suite.rule_tau(dim, float(suite.base[dim]["target_size"]))
 
 
 def derived_key(base_key: str, fraction: float, mode: str) -> str:
@@ -168,7 +173,7 @@ def _run_direct(suite: Suite, target: SemisupTarget, spec: DatasetSpec, prepared
     train_s = time.time() - t0
     model = steps.load_for_prediction(folder, (fold,), device, suite.test_mirroring)
     summarizer = steps.make_summarizer(method, folder, prepared, (fold,), suite.summarizer_epochs, spec.seed,
-                                       device, job_dir / "summarizers", rule_tau=suite.rule_tau[spec.dim])
+                                       device, job_dir / "summarizers", rule_tau=_tau(suite, spec.dim))
     t1 = time.time()
     evaluation = steps.predict_and_evaluate(model, prepared, summarizer, job_dir / "predictions" / method.name)
     record = _ok(suite, target, spec, prepared.name, prepared.dataset_id, trainer, (fold,), evaluation,
@@ -201,7 +206,7 @@ def _run_student(suite: Suite, target: SemisupTarget, spec: DatasetSpec, base: s
     train_s = time.time() - t0
     model = steps.load_for_prediction(folder, (0,), device, suite.test_mirroring)
     summarizer = steps.make_summarizer(target.method, folder, prepared, (0,), suite.summarizer_epochs, spec.seed,
-                                       device, work / "summarizers", rule_tau=suite.rule_tau[spec.dim])
+                                       device, work / "summarizers", rule_tau=_tau(suite, spec.dim))
     t1 = time.time()
     evaluation = steps.predict_and_evaluate(model, base, summarizer, work / "predictions" / target.method.name)
     record = _ok(suite, target, spec, name, dataset_id, trainer, (0,), evaluation,
@@ -234,7 +239,7 @@ def _base(suite: Suite, target: SemisupTarget, spec: DatasetSpec) -> dict:
         "seed": target.seed, "schema": SCHEMA_VERSION, "suite": suite.name, "method": target.method.name,
         "method_label": target.method.label, "family": target.method.trainer, "source": target.method.source,
         "summarizer": target.method.summarizer_id,
-        "rule": rule_parameters(target.method, suite.rule_tau[target.dim]), "plans": steps.plans_name(suite.preset),
+        "rule": rule_parameters(target.method, _tau(suite, target.dim)), "plans": steps.plans_name(suite.preset),
         "configuration": spec.configuration,
         "schedule": {"epochs": suite.schedule.epochs, "iterations": suite.schedule.iterations},
     }

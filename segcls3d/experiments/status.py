@@ -57,7 +57,7 @@ def target_done(plan: Plan, target: Target) -> bool:
     if record is None or record.get("status") != "ok":
         return False
     job = plan.jobs[target.job_key]
-    rule = rule_parameters(target.method, plan.suite.rule_tau[plan.datasets[job.dataset_key].dim])
+    rule = rule_parameters(target.method, plan.rule_tau(job.dataset_key))
     return (record.get("trainer") == job.trainer and (record.get("dataset") or {}).get("key") == job.dataset_key
             and record.get("rule") == rule)
 
@@ -74,7 +74,7 @@ def cached_ok(plan: Plan, job: JobSpec, method) -> bool:
     from segcls3d.experiments.methods import rule_parameters
 
     cached = read_record(job_record_path(plan, job, method.name))
-    rule = rule_parameters(method, plan.suite.rule_tau[plan.datasets[job.dataset_key].dim])
+    rule = rule_parameters(method, plan.rule_tau(job.dataset_key))
     return cached is not None and cached.get("status") == "ok" and cached.get("rule") == rule
 
 

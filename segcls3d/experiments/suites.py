@@ -60,10 +60,10 @@ class Suite:
         summarizer_epochs: epochs of each trained summarizer head.
         test_mirroring: test-time mirroring in prediction.
         sweeps: the experiments of Figures 5 and 6.
-        rule_tau: tau (voxels) of the rule-based g per dimension, fixed for every experiment as in the
-            paper, which uses tau = 100 pixels, about half the area of its default target (radius 8,
-            201 pixels); here also half the default target's area/volume. Every rule-based method
-            is also reported with the library default tau = 10 voxels (``segcls_g_tau10``).
+        rule_tau_fraction: tau of the rule-based g as a fraction of the nominal target's area (2D) or
+            volume (3D) at the dataset's target radius (:meth:`rule_tau`). The paper uses tau = 100
+            pixels with radius-8 targets (201 pixels): about one half. Every rule-based method is
+            also reported with the library default tau = 10 voxels (``segcls_g_tau10``).
         semisup: the semi-supervised experiment (Figure 7 / Table A8): label fractions of the default
             dataset; run by :mod:`segcls3d.experiments.semisup_runner`.
         cost: the time model used by ``--dry-run``.
@@ -82,8 +82,18 @@ class Suite:
     test_mirroring: bool
     sweeps: Mapping[str, Sweep]
     semisup: Sweep
-    rule_tau: Mapping[int, float]
+    rule_tau_fraction: float = 0.5
     cost: CostModel = field(default_factory=CostModel)
+
+    def rule_tau(self, dim: int, target_radius: float) -> float:
+        """tau (voxels) of the rule-based g for a dataset: ``rule_tau_fraction`` x the target's size.
+
+        Example: radius 4 -> 0.5 x 268.1 = 134 voxels in 3D, 0.5 x 50.3 = 25 pixels in 2D.
+        """
+        import math
+
+        size = math.pi * target_radius ** 2 if dim == 2 else 4.0 / 3.0 * math.pi * target_radius ** 3
+        return float(round(self.rule_tau_fraction * size))
 
     def sweep(self, name: str) -> Sweep:
         """The experiment ``name`` (or its letter ``a``..``h``).
@@ -150,7 +160,6 @@ CPU_SUITE = Suite(
         "summarizers": both(80),
     }, {}),
     semisup=_semisup((0.1, 0.25, 1.0)),
-    rule_tau=MappingProxyType({2: 25.0, 3: 134.0}),  # radius 4: area 50, volume 268 voxels
 )
 
 _FULL_BASE = {  # Table A2: 224x224, radius 8, 50 objects; 3D: the generator's 48^3 defaults (radius 3)
@@ -177,7 +186,6 @@ FULL_SUITE = Suite(
         "spurious": {"spurious_size_factor": 3.5},  # Table A3: spurious object radius 28 = 3.5 x 8
     }),
     semisup=_semisup((0.05, 0.1, 0.25, 0.5, 1.0)),
-    rule_tau=MappingProxyType({2: 100.0, 3: 57.0}),  # 2D: the paper's tau; 3D: radius 3, volume 113 voxels
     cost=CostModel(
         seconds_per_iteration=MappingProxyType({2: 0.1, 3: 0.15}), train_startup_s=60.0, epoch_overhead_s=5.0,
         final_validation_startup_s=30.0, final_validation_s_per_case=MappingProxyType({2: 0.05, 3: 0.1}),

@@ -49,7 +49,9 @@ def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     assert seg["metrics"]["small_target_recall"] == {"value": 1.0, "n": 5, "n_detected": 5}
     assert seg["rule"] == {"threshold": 0.5, "tau": 25.0, "tau_unit": "voxels"}  # the cpu suite's 2D tau
     assert _record(plan, "training_size", 80, 0, "segcls_g_tau10")["rule"]["tau"] == 10.0
-    assert {c[2] for c in fake.calls["fit"]} == {25.0}  # make_summarizer gets the suite's tau of the dimension
+    # make_summarizer gets the dataset's tau: half the target area, radius 4 -> 25 pixels, radius 2.5 -> 10
+    assert {c[2] for c in fake.calls["fit"]} == {25.0, 10.0}
+    assert _record(plan, "target_size", 2.5, 0, "segcls_g")["rule"]["tau"] == 10.0
     cls = _record(plan, "training_size", 20, 1, "cls")
     # scores .6 .4 .7 .3 .8 | .5 .2 .6 .1 .4 at p >= .5: recall 3/5, specificity 3/5
     assert cls["source"] == "head" and cls["metrics"]["balanced_accuracy"]["value"] == pytest.approx(0.6)
