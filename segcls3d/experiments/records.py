@@ -20,7 +20,7 @@ import numpy as np
 
 from segcls3d.errors import InputDataError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: "rule" and the test-set Dice of segmentation models
 HEADLINE_RATES = ("balanced_accuracy", "recall", "specificity", "precision")
 METRIC_LABELS = {
     "auroc": "AUROC",
@@ -30,6 +30,7 @@ METRIC_LABELS = {
     "precision": "precision",
     "youden_balanced_accuracy": "balanced accuracy (Youden threshold)",
     "small_target_recall": "recall, small-target test slice",
+    "dice_positive": "Dice on positive test cases",
 }
 PathLike = Union[str, Path]
 
@@ -60,6 +61,17 @@ def headline_metrics(source_entry: Mapping[str, Any]) -> dict[str, dict[str, Opt
     youden = points.get("youden") or {}
     metrics["youden_balanced_accuracy"] = _entry(youden.get("balanced_accuracy"))
     return metrics
+
+
+def mask_dice(class_entry: Mapping[str, Any]) -> dict[str, Optional[float]]:
+    """Mean Dice over the positive test cases of ``result["classes"][class]`` (None without masks).
+
+    A segmentation network that never left nnU-Net's all-background phase has Dice 0 here, which
+    explains a chance-level rule-based g.
+    """
+    masks = class_entry.get("masks") or {}
+    return {"value": _nan_to_none(masks.get("dice_mean_gt_positive")), "ci_lower": None, "ci_upper": None,
+            "n": masks.get("n_gt_positive")}
 
 
 def small_target_recall(predictions_csv: PathLike, metadata_csv: PathLike, class_name: str, source: str,

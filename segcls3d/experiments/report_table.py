@@ -16,6 +16,8 @@ def report_metrics(group: ExperimentResults) -> list[str]:
     metrics = ["balanced_accuracy", "auroc"]
     if group.meta.get("small_target_slice"):
         metrics.append("small_target_recall")
+    if any(metric_value(r, "dice_positive") is not None for r in group.records):
+        metrics.append("dice_positive")
     return metrics
 
 
@@ -153,6 +155,7 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
     header = ["experiment", "dim", "value", "seeds"]
     for metric in metrics:
         header += [f"SegCls {METRIC_LABELS[metric]}", f"Cls {METRIC_LABELS[metric]}", "SegCls - Cls"]
+    header.append("SegCls Dice (positives)")
     lines = [_row(header), _row(["---"] * len(header))]
     for group in groups:
         if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
@@ -165,5 +168,7 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
                 cells += [fmt_mean_ci(group.aggregate(value, SEG_METHOD, metric)),
                           fmt_mean_ci(group.aggregate(value, CLS_METHOD, metric)),
                           _signed(group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric))]
+            dice = group.aggregate(value, SEG_METHOD, "dice_positive")
+            cells.append(fmt_mean_ci(dice) if dice.n else "n/a")
             lines.append(_row(cells))
     return "\n".join(lines) if len(lines) > 2 else None

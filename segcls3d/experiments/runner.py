@@ -22,7 +22,7 @@ from segcls3d.errors import SegCls3dError
 from segcls3d.experiments import steps
 from segcls3d.experiments.methods import Method, rule_parameters
 from segcls3d.experiments.plan import NNUNET_FOLDER, JobSpec, Plan
-from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, small_target_recall
+from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, mask_dice, small_target_recall
 from segcls3d.experiments.status import cached_ok, dataset_work_dir, job_record_path, read_record, target_done
 from segcls3d.experiments.sweeps import value_label
 from segcls3d.io import write_json_atomic
@@ -193,12 +193,14 @@ def _base_record(plan: Plan, job: JobSpec, method: Method) -> dict:
 
 def _ok(plan: Plan, job: JobSpec, method: Method, prepared: steps.PreparedDataset, evaluation: steps.Evaluation,
         timing: dict) -> dict:
-    sources = evaluation.result["classes"].get(CLASS_NAME, {}).get("sources", {})
+    class_entry = evaluation.result["classes"].get(CLASS_NAME, {})
+    sources = class_entry.get("sources", {})
     if method.source not in sources:
         raise SegCls3dError(f"{evaluation.predictions_csv}: no '{method.source}' scores for class '{CLASS_NAME}' "
                             f"(found: {', '.join(sources) or 'none'})")
     entry = sources[method.source]
     metrics = headline_metrics(entry)
+    metrics["dice_positive"] = mask_dice(class_entry)
     small_radius = float(plan.datasets[job.dataset_key].synth["target_size"])
     metrics["small_target_recall"] = small_target_recall(evaluation.predictions_csv,
                                                          prepared.raw / "synth_metadata.csv", CLASS_NAME,

@@ -31,7 +31,7 @@ from segcls3d.experiments import steps
 from segcls3d.experiments.label_fraction import labeled_subset, register_split, write_partial_source
 from segcls3d.experiments.methods import CLS, PSEUDOLABEL_MODES, SEGCLS_G, SEMISUP_METHODS, Method, rule_parameters
 from segcls3d.experiments.plan import RUNS_FOLDER, DatasetSpec, dataset_for
-from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics
+from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, mask_dice
 from segcls3d.experiments.registry import DatasetRegistry
 from segcls3d.experiments.runner import CLASS_NAME, RunSummary, configure_environment_for, resolve_device
 from segcls3d.experiments.status import read_record
@@ -77,7 +77,7 @@ def base_dataset(suite: Suite, dim: int, seed: int) -> DatasetSpec:
 def target_done(suite: Suite, out: Path, target: SemisupTarget) -> bool:
     """The target's JSON is ok and was computed with the suite's rule-based g."""
     record = read_record(Path(out) / target.relative_path(suite.semisup.name))
-    return (record is not None and record.get("status") == "ok"
+    return (record is not None and record.get("status") == "ok" and record.get("schema") == SCHEMA_VERSION
             and record.get("rule") == rule_parameters(target.method, _tau(suite, target.dim)))
 
 
@@ -249,14 +249,15 @@ def _ok(suite: Suite, target: SemisupTarget, spec: DatasetSpec, name: str, datas
         folds: Sequence[int], evaluation: steps.Evaluation, timing: dict) -> dict:
     from segcls3d.errors import SegCls3dError
 
-    sources = evaluation.result["classes"].get(CLASS_NAME, {}).get("sources", {})
+    class_entry = evaluation.result["classes"].get(CLASS_NAME, {})
+    sources = class_entry.get("sources", {})
     if target.method.source not in sources:
         raise SegCls3dError(f"{evaluation.predictions_csv}: no '{target.method.source}' scores for class "
                             f"'{CLASS_NAME}'")
     entry = sources[target.method.source]
     return {**_base(suite, target, spec), "status": "ok", "error": None, "trainer": trainer, "folds": list(folds),
             "dataset": {"key": spec.key, "id": dataset_id, "name": name, **spec.describe()},
-            "metrics": headline_metrics(entry), "n_test_cases": entry.get("n"),
+            "metrics": {**headline_metrics(entry), "dice_positive": mask_dice(class_entry)}, "n_test_cases": entry.get("n"),
             "n_test_positive": entry.get("n_positive"), "n_failed_cases": evaluation.n_failed_cases,
             "predictions": str(evaluation.predictions_csv),
             "timing_s": {k: round(v, 1) for k, v in timing.items()}, "finished_at": _now()}

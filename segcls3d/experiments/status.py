@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from segcls3d.experiments.plan import NNUNET_FOLDER, RUNS_FOLDER, JobSpec, Plan, Target
+from segcls3d.experiments.records import SCHEMA_VERSION
 
 PREPARED_MARKER = "prepared.json"
 RESULTS_FOLDER = "results"
@@ -59,7 +60,7 @@ def target_done(plan: Plan, target: Target) -> bool:
     job = plan.jobs[target.job_key]
     rule = rule_parameters(target.method, plan.rule_tau(job.dataset_key))
     return (record.get("trainer") == job.trainer and (record.get("dataset") or {}).get("key") == job.dataset_key
-            and record.get("rule") == rule)
+            and record.get("rule") == rule and record.get("schema") == SCHEMA_VERSION)
 
 
 def target_state(plan: Plan, target: Target) -> str:
@@ -75,7 +76,8 @@ def cached_ok(plan: Plan, job: JobSpec, method) -> bool:
 
     cached = read_record(job_record_path(plan, job, method.name))
     rule = rule_parameters(method, plan.rule_tau(job.dataset_key))
-    return cached is not None and cached.get("status") == "ok" and cached.get("rule") == rule
+    return (cached is not None and cached.get("status") == "ok" and cached.get("rule") == rule
+            and cached.get("schema") == SCHEMA_VERSION)
 
 
 @dataclass

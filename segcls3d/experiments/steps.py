@@ -197,6 +197,8 @@ def load_for_prediction(model_folder: Path, folds: Sequence[int], device: str, m
 def predict_and_evaluate(model: Any, prepared: PreparedDataset, summarizer, out_dir: Path) -> Evaluation:
     """``segcls3d predict`` on the test images, then ``segcls3d evaluate`` against the test labels.
 
+    Segmentation models are also evaluated against the test masks (``labelsTs``) when there are any.
+
     Writes ``out_dir/classification.csv``, the masks and ``out_dir/metrics.json``.
 
     Raises:
@@ -211,7 +213,13 @@ def predict_and_evaluate(model: Any, prepared: PreparedDataset, summarizer, out_
     if report.csv_path is None:
         raise SegCls3dError(f"{prepared.name}: no test case could be predicted ({len(report.failures)} failed)")
     labels = CaseLabels.from_raw_dataset(prepared.raw)
-    result = evaluate_predictions(report.csv_path, labels, n_bootstrap=1000, seed=0)
+    masks = Path(out_dir) if any(Path(out_dir).glob("*.nii.gz")) else None  # classifiers write no masks
+    reference = prepared.raw / "labelsTs"
+    if masks is not None and reference.is_dir():
+        result = evaluate_predictions(report.csv_path, labels, pred_masks=masks, gt_masks=reference,
+                                      n_bootstrap=1000, seed=0)
+    else:
+        result = evaluate_predictions(report.csv_path, labels, n_bootstrap=1000, seed=0)
     write_json_atomic(Path(out_dir) / "metrics.json", result)
     return Evaluation(result, Path(report.csv_path), len(report.failures))
 

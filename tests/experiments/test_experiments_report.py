@@ -78,7 +78,7 @@ def test_report_tables_and_plots(runs, tmp_path):
     assert "| 20 | 0 | 0.700 [0.600, 0.800] | 0.600 [0.500, 0.700] |" in md
     # the overview repeats the AUROC and balanced accuracy cells and the paired differences, one row per value
     assert ("| (a) training_size | 2D | n_train=20 | 3 | 0.900 [0.900, 0.900] | 0.800 [0.552, 1.048] | "
-            "+0.100 [-0.148, +0.348] | 0.800 [0.552, 1.048] | 0.620 [0.534, 0.706] | +0.180 [+0.001, +0.359] |") in md
+            "+0.100 [-0.148, +0.348] | 0.800 [0.552, 1.048] | 0.620 [0.534, 0.706] | +0.180 [+0.001, +0.359] | n/a |") in md
     assert md.index("## Overview") < md.index("## (a) training_size, 2D")
     # (d): small-target recall 2/3, 5/6, 1 -> mean .833333, sd .166667 -> half .414033
     assert "## (d) size_bias, 3D" in md
@@ -132,3 +132,12 @@ def test_semisup_report_has_the_table_a8_analogue(tmp_path):
                     "| n/a | n/a | n/a |"]
     assert "| Cls (classification) | 1 | 0 | 80 | 0 | 0.810 [0.785, 0.835]" in section  # 0.80, 0.81, 0.82
     assert "(i) semisup, 3D" in text
+
+
+def test_mask_dice_takes_the_positive_cases_mean():
+    from segcls3d.experiments.records import mask_dice
+
+    entry = {"masks": {"dice_mean": 0.5, "dice_mean_gt_positive": 0.97, "n_gt_positive": 23}}
+    assert mask_dice(entry) == {"value": 0.97, "ci_lower": None, "ci_upper": None, "n": 23}
+    assert mask_dice({"sources": {}})["value"] is None  # a classifier: no masks
+    assert mask_dice({"masks": {"dice_mean_gt_positive": float("nan")}})["value"] is None
