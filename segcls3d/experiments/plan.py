@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 from segcls3d.experiments.methods import (BASE_METHODS, SUMMARIZER_COMPARISON_METHODS, TRAINER_ORDER, Method,
-                                          methods_for_trainer)
+                                          methods_for_trainer, rule_parameters)
 from segcls3d.experiments.registry import REGISTRY_FILENAME, DatasetRegistry
 from segcls3d.experiments.suites import ExperimentConfigError, Suite
 from segcls3d.experiments.sweeps import EXPERIMENT_LETTERS, Sweep, value_label
@@ -150,6 +150,10 @@ class Plan:
         """tau (voxels) of the rule-based g on a dataset (see :meth:`Suite.rule_tau`)."""
         spec = self.datasets[dataset_key]
         return self.suite.rule_tau(spec.dim, float(spec.synth["target_size"]))
+
+    def rule(self, job: JobSpec, method: Method) -> Optional[dict]:
+        """The rule-based g parameters of ``method`` in ``job`` (None for trained summarizers and heads)."""
+        return rule_parameters(method, self.rule_tau(job.dataset_key))
 
     def jobs_of(self, dataset_key: str) -> list[JobSpec]:
         return [j for j in self.jobs.values() if j.dataset_key == dataset_key]

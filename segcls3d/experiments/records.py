@@ -63,6 +63,12 @@ def headline_metrics(source_entry: Mapping[str, Any]) -> dict[str, dict[str, Opt
     return metrics
 
 
+def is_current(record: Optional[Mapping[str, Any]], rule: Optional[Mapping[str, Any]]) -> bool:
+    """A metrics record is ok, of this schema and computed with ``rule`` (the rule-based g planned now)."""
+    return (record is not None and record.get("status") == "ok" and record.get("schema") == SCHEMA_VERSION
+            and record.get("rule") == rule)
+
+
 def mask_dice(class_entry: Mapping[str, Any]) -> dict[str, Optional[float]]:
     """Mean Dice over the positive test cases of ``result["classes"][class]`` (None without masks).
 

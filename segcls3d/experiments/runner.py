@@ -20,10 +20,10 @@ from typing import Optional
 
 from segcls3d.errors import SegCls3dError
 from segcls3d.experiments import steps
-from segcls3d.experiments.methods import Method, rule_parameters
+from segcls3d.experiments.methods import Method
 from segcls3d.experiments.plan import NNUNET_FOLDER, JobSpec, Plan
 from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, mask_dice, small_target_recall
-from segcls3d.experiments.status import cached_ok, dataset_work_dir, job_record_path, read_record, target_done
+from segcls3d.experiments.status import cached_record, dataset_work_dir, job_record_path, read_record, target_done
 from segcls3d.experiments.sweeps import value_label
 from segcls3d.io import write_json_atomic
 
@@ -113,8 +113,9 @@ def _run_job(plan: Plan, job: JobSpec, prepared: steps.PreparedDataset, device: 
     records: dict[str, dict] = {}
     pending: list[Method] = []
     for method in job.methods:
-        if cached_ok(plan, job, method):
-            records[method.name] = read_record(job_record_path(plan, job, method.name))
+        cached = cached_record(plan, job, method)
+        if cached is not None:
+            records[method.name] = cached
         else:
             pending.append(method)
     if not pending:
@@ -165,11 +166,6 @@ def _run_job(plan: Plan, job: JobSpec, prepared: steps.PreparedDataset, device: 
     return records
 
 
-def job_rule(plan: Plan, job: JobSpec, method: Method) -> Optional[dict]:
-    """The rule-based g parameters of ``method`` in ``job`` (None for trained summarizers)."""
-    return rule_parameters(method, plan.rule_tau(job.dataset_key))
-
-
 def _base_record(plan: Plan, job: JobSpec, method: Method) -> dict:
     dataset = plan.datasets[job.dataset_key]
     return {
@@ -181,7 +177,7 @@ def _base_record(plan: Plan, job: JobSpec, method: Method) -> dict:
         "family": job.family,
         "source": method.source,
         "summarizer": method.summarizer_id,
-        "rule": job_rule(plan, job, method),
+        "rule": plan.rule(job, method),
         "plans": plan.plans_name,
         "configuration": dataset.configuration,
         "folds": list(job.folds),

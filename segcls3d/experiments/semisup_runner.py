@@ -31,7 +31,7 @@ from segcls3d.experiments import steps
 from segcls3d.experiments.label_fraction import labeled_subset, register_split, write_partial_source
 from segcls3d.experiments.methods import CLS, PSEUDOLABEL_MODES, SEGCLS_G, SEMISUP_METHODS, Method, rule_parameters
 from segcls3d.experiments.plan import RUNS_FOLDER, DatasetSpec, dataset_for
-from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, mask_dice
+from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, is_current, mask_dice
 from segcls3d.experiments.registry import DatasetRegistry
 from segcls3d.experiments.runner import CLASS_NAME, RunSummary, configure_environment_for, resolve_device
 from segcls3d.experiments.status import read_record
@@ -77,8 +77,7 @@ def base_dataset(suite: Suite, dim: int, seed: int) -> DatasetSpec:
 def target_done(suite: Suite, out: Path, target: SemisupTarget) -> bool:
     """The target's JSON is ok and was computed with the suite's rule-based g."""
     record = read_record(Path(out) / target.relative_path(suite.semisup.name))
-    return (record is not None and record.get("status") == "ok" and record.get("schema") == SCHEMA_VERSION
-            and record.get("rule") == rule_parameters(target.method, _tau(suite, target.dim)))
+    return is_current(record, rule_parameters(target.method, _tau(suite, target.dim)))
 
 
 def _tau(suite: Suite, dim: int) -> float:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Optional
 
 from segcls3d.experiments.plan import NNUNET_FOLDER, RUNS_FOLDER, JobSpec, Plan, Target
-from segcls3d.experiments.records import SCHEMA_VERSION
+from segcls3d.experiments.methods import Method
+from segcls3d.experiments.records import is_current
 
 PREPARED_MARKER = "prepared.json"
 RESULTS_FOLDER = "results"
@@ -25,11 +26,6 @@ def read_record(path: Path) -> Optional[dict]:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def is_ok(path: Path) -> bool:
-    record = read_record(path)
-    return record is not None and record.get("status") == "ok"
 
 
 def dataset_work_dir(plan: Plan, dataset_key: str) -> Path:
@@ -47,37 +43,28 @@ def model_folder(plan: Plan, job: JobSpec) -> Path:
 
 
 def target_done(plan: Plan, target: Target) -> bool:
-    """The target's JSON is ok and comes from the same dataset, trainer and rule-based g as planned now.
+    """The target's JSON is current (:func:`is_current`) and comes from the dataset and trainer planned now.
 
     A file left by other settings (another schedule, another test-set size, another tau) is stale and
     redone (a trained model is reused: only prediction and evaluation run again).
     """
-    from segcls3d.experiments.methods import rule_parameters
-
-    record = read_record(plan.target_path(target))
-    if record is None or record.get("status") != "ok":
-        return False
     job = plan.jobs[target.job_key]
-    rule = rule_parameters(target.method, plan.rule_tau(job.dataset_key))
-    return (record.get("trainer") == job.trainer and (record.get("dataset") or {}).get("key") == job.dataset_key
-            and record.get("rule") == rule and record.get("schema") == SCHEMA_VERSION)
+    record = read_record(plan.target_path(target))
+    return (is_current(record, plan.rule(job, target.method)) and record.get("trainer") == job.trainer
+            and (record.get("dataset") or {}).get("key") == job.dataset_key)
 
 
 def target_state(plan: Plan, target: Target) -> str:
     """``done``, ``cached`` (shared run finished) or ``todo``."""
     if target_done(plan, target):
         return "done"
-    return "cached" if cached_ok(plan, plan.jobs[target.job_key], target.method) else "todo"
+    return "cached" if cached_record(plan, plan.jobs[target.job_key], target.method) else "todo"
 
 
-def cached_ok(plan: Plan, job: JobSpec, method) -> bool:
-    """The job's own record of ``method`` is ok and was computed with the rule-based g planned now."""
-    from segcls3d.experiments.methods import rule_parameters
-
-    cached = read_record(job_record_path(plan, job, method.name))
-    rule = rule_parameters(method, plan.rule_tau(job.dataset_key))
-    return (cached is not None and cached.get("status") == "ok" and cached.get("rule") == rule
-            and cached.get("schema") == SCHEMA_VERSION)
+def cached_record(plan: Plan, job: JobSpec, method: Method) -> Optional[dict]:
+    """The job's own record of ``method`` if it is current (:func:`is_current`), else None."""
+    record = read_record(job_record_path(plan, job, method.name))
+    return record if is_current(record, plan.rule(job, method)) else None
 
 
 @dataclass
@@ -101,7 +88,7 @@ def estimate_plan(plan: Plan) -> Estimate:
     for job in plan.jobs.values():
         dataset = plan.datasets[job.dataset_key]
         dim = dataset.dim
-        pending = [m for m in job.methods if not cached_ok(plan, job, m)]
+        pending = [m for m in job.methods if cached_record(plan, job, m) is None]
         seconds = 0.0
         if pending:
             prepared_needed.add(job.dataset_key)

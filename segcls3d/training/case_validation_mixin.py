@@ -1,7 +1,6 @@
 """Final validation: image-level metrics of g on the full validation cases (sliding window)."""
 from __future__ import annotations
 
-from os.path import join
 from pathlib import Path
 
 from segcls3d.training.validation_summary import summarize_probability_files

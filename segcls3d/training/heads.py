@@ -7,7 +7,7 @@ after each forward. Stock ``nnUNetv2_predict`` simply never looks at it.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from torch import nn
