@@ -52,9 +52,6 @@ def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optio
     """
     import os
 
-    from segcls3d import pipeline as nnunet_pipeline
-    from segcls3d.io import write_json_atomic
-    from segcls3d.plans import write_preset_plans
     from segcls3d.synth import generate_dataset
 
     raw_base, pre_base = Path(os.environ["nnUNet_raw"]), Path(os.environ["nnUNet_preprocessed"])
@@ -63,17 +60,28 @@ def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optio
         raise SegCls3dError(f"nnU-Net dataset id {dataset_id} is already used by {others[0]} in {raw_base.parent}; "
                             "remove it or use another --out folder")
     raw = generate_dataset(spec.synth_config(name), raw_base / name, progress=False)
-    marker = Path(work_dir) / PREPARED_MARKER
-    configuration = spec.configuration
-    if not marker.is_file():
-        nnunet_pipeline.plan_and_preprocess(dataset_id, (configuration,), num_processes=_processes())
-        write_json_atomic(pre_base / name / "splits_final.json", spec.splits())
-        if preset:
-            write_preset_plans(name, preset, plans_name=plans_name(preset))
-        write_json_atomic(marker, {"dataset": name, "plans": plans_name(preset), "configuration": configuration,
-                                   "spec": spec.describe()})
-    plans = plans_name(preset)
-    return PreparedDataset(dataset_id, name, Path(raw), plans, configuration, Path(os.environ["nnUNet_results"]))
+    if not (Path(work_dir) / PREPARED_MARKER).is_file():
+        _plan_split_preset(dataset_id, name, spec.configuration, preset, spec.splits(), work_dir,
+                           {"spec": spec.describe()})
+    return PreparedDataset(dataset_id, name, Path(raw), plans_name(preset), spec.configuration,
+                           Path(os.environ["nnUNet_results"]))
+
+
+def _plan_split_preset(dataset_id: int, name: str, configuration: str, preset: Optional[str], splits: list,
+                       work_dir: Path, marker_info: dict) -> None:
+    """nnU-Net plan + preprocess, ``splits_final.json``, the preset plans, then the marker of a prepared dataset."""
+    import os
+
+    from segcls3d import pipeline as nnunet_pipeline
+    from segcls3d.io import write_json_atomic
+    from segcls3d.plans import write_preset_plans
+
+    nnunet_pipeline.plan_and_preprocess(dataset_id, (configuration,), num_processes=_processes())
+    write_json_atomic(Path(os.environ["nnUNet_preprocessed"]) / name / "splits_final.json", splits)
+    if preset:
+        write_preset_plans(name, preset, plans_name=plans_name(preset))
+    write_json_atomic(Path(work_dir) / PREPARED_MARKER, {"dataset": name, "plans": plans_name(preset),
+                                                         "configuration": configuration, **marker_info})
 
 
 def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int, source_raw: Path, dataset_id: int,
@@ -91,20 +99,16 @@ def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int,
     Raises:
         SegCls3dError: pseudo-labelling or planning failed.
     """
+    import json
     import os
 
-    from segcls3d import pipeline as nnunet_pipeline
     from segcls3d.io import write_json_atomic
-    from segcls3d.plans import write_preset_plans
     from segcls3d.predict.model import load_model
     from segcls3d.semisup.pseudolabel import write_pseudolabel_dataset
 
-    raw_base, pre_base = Path(os.environ["nnUNet_raw"]), Path(os.environ["nnUNet_preprocessed"])
-    marker = Path(work_dir) / PREPARED_MARKER
+    raw_base = Path(os.environ["nnUNet_raw"])
     records_file = Path(work_dir) / "pseudolabel_records.json"
-    if marker.is_file() and records_file.is_file():
-        import json
-
+    if (Path(work_dir) / PREPARED_MARKER).is_file() and records_file.is_file():
         records = json.loads(records_file.read_text())
     else:
         teacher = load_model(teacher_folder, [teacher_fold], device=device, use_mirroring=False)
@@ -113,13 +117,9 @@ def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int,
         present = {r["case_id"] for r in records if r["action"] not in ("excluded", "failed")}
         splits = [{"train": [c for c in e["train"] if c in present], "val": [c for c in e["val"] if c in present]}
                   for e in splits]
-        nnunet_pipeline.plan_and_preprocess(dataset_id, (configuration,), num_processes=_processes())
-        write_json_atomic(pre_base / name / "splits_final.json", splits)
-        if preset:
-            write_preset_plans(name, preset, plans_name=plans_name(preset))
         write_json_atomic(records_file, records)
-        write_json_atomic(marker, {"dataset": name, "plans": plans_name(preset), "configuration": configuration,
-                                   "pseudolabel": mode, "teacher": str(teacher_folder), "fold": teacher_fold})
+        _plan_split_preset(dataset_id, name, configuration, preset, splits, work_dir,
+                           {"pseudolabel": mode, "teacher": str(teacher_folder), "fold": teacher_fold})
     prepared = PreparedDataset(dataset_id, name, raw_base / name, plans_name(preset), configuration,
                                Path(os.environ["nnUNet_results"]))
     return prepared, records
