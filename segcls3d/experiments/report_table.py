@@ -25,13 +25,14 @@ def fmt(value: Optional[float], digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def fmt_mean_ci(stat: MeanCI) -> str:
-    """``0.812 [0.701, 0.923]``; one seed: ``0.812 (1 seed)``; none: ``n/a``."""
+def fmt_mean_ci(stat: MeanCI, signed: bool = False) -> str:
+    """``0.812 [0.701, 0.923]`` (``signed``: ``+0.180 [+0.001, +0.359]``); one seed: ``0.812 (1 seed)``; none: ``n/a``."""
     if stat.n == 0:
         return "n/a"
+    number = (lambda v: f"{v:+.3f}") if signed else fmt
     if stat.lower is None:
-        return f"{fmt(stat.mean)} (1 seed)"
-    return f"{fmt(stat.mean)} [{fmt(stat.lower)}, {fmt(stat.upper)}]"
+        return f"{number(stat.mean)} (1 seed)"
+    return f"{number(stat.mean)} [{number(stat.lower)}, {number(stat.upper)}]"
 
 
 def _row(cells: list[str]) -> str:
@@ -65,17 +66,9 @@ def difference_table(group: ExperimentResults, metrics: list[str]) -> Optional[s
         cells = [value_label(value)]
         for metric in metrics:
             stat = group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric)
-            cells.append(_signed(stat))
+            cells.append(fmt_mean_ci(stat, signed=True))
         lines.append(_row(cells))
     return "\n".join(lines)
-
-
-def _signed(stat: MeanCI) -> str:
-    if stat.n == 0:
-        return "n/a"
-    if stat.lower is None:
-        return f"{stat.mean:+.3f} (1 seed)"
-    return f"{stat.mean:+.3f} [{stat.lower:+.3f}, {stat.upper:+.3f}]"
 
 
 def per_run_table(group: ExperimentResults, metric: str) -> str:
@@ -167,8 +160,7 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
             for metric in metrics:
                 cells += [fmt_mean_ci(group.aggregate(value, SEG_METHOD, metric)),
                           fmt_mean_ci(group.aggregate(value, CLS_METHOD, metric)),
-                          _signed(group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric))]
-            dice = group.aggregate(value, SEG_METHOD, "dice_positive")
-            cells.append(fmt_mean_ci(dice) if dice.n else "n/a")
+                          fmt_mean_ci(group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric), signed=True)]
+            cells.append(fmt_mean_ci(group.aggregate(value, SEG_METHOD, "dice_positive")))
             lines.append(_row(cells))
     return "\n".join(lines) if len(lines) > 2 else None
