@@ -7,12 +7,9 @@ which saves a worker-pool start and a sliding-window pass per training on a smal
 """
 from __future__ import annotations
 
-import torch
-
 from segcls3d.training.experiment_schedule import EXP_EPOCHS, EXP_ITERATIONS, EXP_VAL_ITERATIONS
+from segcls3d.training.schedule import ScheduleMixin
 from segcls3d.training.trainers import nnUNetTrainerCls, nnUNetTrainerMultitask, nnUNetTrainerSegCls
-
-_CUDA = torch.device("cuda")
 
 
 class FinalValidationWithNpzOnlyMixin:
@@ -25,31 +22,22 @@ class FinalValidationWithNpzOnlyMixin:
         super().perform_actual_validation(save_probabilities)
 
 
-def _experiment_schedule(trainer) -> None:
-    trainer.num_epochs = EXP_EPOCHS
-    trainer.num_iterations_per_epoch = EXP_ITERATIONS
-    trainer.num_val_iterations_per_epoch = EXP_VAL_ITERATIONS
+EXP = (EXP_EPOCHS, EXP_ITERATIONS, EXP_VAL_ITERATIONS)
 
 
-class nnUNetTrainerSegCls_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerSegCls):
+class nnUNetTrainerSegCls_exp(FinalValidationWithNpzOnlyMixin, ScheduleMixin, nnUNetTrainerSegCls):
     """20 epochs x 40 iterations: the experiment suite's CPU schedule."""
 
-    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
-        super().__init__(plans, configuration, fold, dataset_json, device)
-        _experiment_schedule(self)
+    schedule = EXP
 
 
-class nnUNetTrainerCls_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerCls):
+class nnUNetTrainerCls_exp(FinalValidationWithNpzOnlyMixin, ScheduleMixin, nnUNetTrainerCls):
     """20 epochs x 40 iterations: the experiment suite's CPU schedule."""
 
-    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
-        super().__init__(plans, configuration, fold, dataset_json, device)
-        _experiment_schedule(self)
+    schedule = EXP
 
 
-class nnUNetTrainerMultitask_exp(FinalValidationWithNpzOnlyMixin, nnUNetTrainerMultitask):
+class nnUNetTrainerMultitask_exp(FinalValidationWithNpzOnlyMixin, ScheduleMixin, nnUNetTrainerMultitask):
     """20 epochs x 40 iterations: the experiment suite's CPU schedule."""
 
-    def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
-        super().__init__(plans, configuration, fold, dataset_json, device)
-        _experiment_schedule(self)
+    schedule = EXP
