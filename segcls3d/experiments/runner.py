@@ -205,12 +205,12 @@ def _ok(plan: Plan, job: JobSpec, method: Method, prepared: steps.PreparedDatase
             "n_test_cases": entry.get("n"), "n_test_positive": entry.get("n_positive"),
             "n_failed_cases": evaluation.n_failed_cases,
             "predictions": str(evaluation.predictions_csv), "timing_s": {k: round(v, 1) for k, v in timing.items()},
-            "finished_at": _now()}
+            "finished_at": now_iso()}
 
 
 def _failed(plan: Plan, job: JobSpec, method: Method, stage: str, error: str) -> dict:
     return {**_base_record(plan, job, method), "status": "failed", "failed_step": stage, "error": error[-4000:],
-            "metrics": None, "finished_at": _now()}
+            "metrics": None, "finished_at": now_iso()}
 
 
 def _store(plan: Plan, job: JobSpec, method: Method, record: dict) -> dict:
@@ -247,7 +247,8 @@ def _last_line(text: Optional[str]) -> str:
     return lines[-1] if lines else "failed"
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """UTC time in ISO format (seconds), the ``finished_at`` of a record."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 

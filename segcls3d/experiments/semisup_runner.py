@@ -33,7 +33,7 @@ from segcls3d.experiments.methods import CLS, PSEUDOLABEL_MODES, SEGCLS_G, SEMIS
 from segcls3d.experiments.plan import RUNS_FOLDER, DatasetSpec, dataset_for
 from segcls3d.experiments.records import SCHEMA_VERSION, headline_metrics, is_current, mask_dice
 from segcls3d.experiments.registry import DatasetRegistry
-from segcls3d.experiments.runner import CLASS_NAME, RunSummary, configure_environment_for, resolve_device
+from segcls3d.experiments.runner import CLASS_NAME, RunSummary, configure_environment_for, now_iso, resolve_device
 from segcls3d.experiments.status import read_record
 from segcls3d.experiments.suites import Suite
 from segcls3d.experiments.sweeps import value_label
@@ -259,13 +259,13 @@ def _ok(suite: Suite, target: SemisupTarget, spec: DatasetSpec, name: str, datas
             "metrics": {**headline_metrics(entry), "dice_positive": mask_dice(class_entry)}, "n_test_cases": entry.get("n"),
             "n_test_positive": entry.get("n_positive"), "n_failed_cases": evaluation.n_failed_cases,
             "predictions": str(evaluation.predictions_csv),
-            "timing_s": {k: round(v, 1) for k, v in timing.items()}, "finished_at": _now()}
+            "timing_s": {k: round(v, 1) for k, v in timing.items()}, "finished_at": now_iso()}
 
 
 def _failed(suite: Suite, target: SemisupTarget, spec: DatasetSpec, stage: str, exc: BaseException) -> dict:
     return {**_base(suite, target, spec), "status": "failed", "failed_step": stage,
             "error": f"{type(exc).__name__}: {exc}"[-4000:], "metrics": None, "trainer": None,
-            "dataset": {"key": spec.key, **spec.describe()}, "finished_at": _now()}
+            "dataset": {"key": spec.key, **spec.describe()}, "finished_at": now_iso()}
 
 
 def _write(out: Path, suite: Suite, target: SemisupTarget, record: dict, summary: RunSummary) -> None:
@@ -281,11 +281,6 @@ def _preprocessed() -> str:
 
     return os.environ["nnUNet_preprocessed"]
 
-
-def _now() -> str:
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def describe_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence[int]], out: Path) -> str:
