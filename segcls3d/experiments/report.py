@@ -14,6 +14,7 @@ from segcls3d.errors import InputDataError
 from segcls3d.experiments.gather import ExperimentResults, group_experiments, load_records
 from segcls3d.experiments.methods import method_label
 from segcls3d.experiments.records import METRIC_LABELS
+from segcls3d.experiments.report_convergence import TRAINED_DICE, convergence_table
 from segcls3d.experiments.report_plots import plot_experiment
 from segcls3d.experiments.report_table import (difference_table, failures_table, label_count_table, mean_table,
                                                overview_table, per_run_table, report_metrics)
@@ -59,6 +60,13 @@ def write_report(runs_dir: PathLike, out_dir: PathLike) -> ReportOutput:
         sections.append("## Overview: SegCls (rule-based g) vs Cls, every experiment\n\nMean [95% CI] over seeds; "
                         f"`SegCls - Cls` paired by seed (positive: segmentation-for-classification is better).\n\n"
                         f"{overview}")
+    trained = convergence_table(records)
+    if trained:
+        sections.append("## Did the segmentation train? SegCls vs Cls split by SegCls test Dice\n\n"
+                        "Every generated dataset of the sweeps once (mean [95% CI] over datasets). A SegCls model whose "
+                        f"test Dice on positive cases stays below {TRAINED_DICE:g} never left nnU-Net's "
+                        "all-background phase on this schedule: its g is at chance, whatever the experiment varies.\n\n"
+                        f"{trained}")
     summary = []
     for group in groups:
         metrics = report_metrics(group)

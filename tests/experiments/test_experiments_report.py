@@ -141,3 +141,28 @@ def test_mask_dice_takes_the_positive_cases_mean():
     assert mask_dice(entry) == {"value": 0.97, "ci_lower": None, "ci_upper": None, "n": 23}
     assert mask_dice({"sources": {}})["value"] is None  # a classifier: no masks
     assert mask_dice({"masks": {"dice_mean_gt_positive": float("nan")}})["value"] is None
+
+
+def test_convergence_table_splits_datasets_by_segcls_dice_and_counts_shared_datasets_once():
+    from segcls3d.experiments.report_convergence import convergence_table
+
+    records = []
+    # (dataset key, seg dice, seg auroc, cls auroc); "d0" is shared by two experiments and must count once
+    for key, dice, seg, cls in (("d0", 0.9, 1.0, 0.6), ("d1", 0.8, 0.98, 0.7), ("d2", 0.0, 0.5, 0.55)):
+        for experiment in (("training_size", "size_bias") if key == "d0" else ("training_size",)):
+            for method, auroc in (("segcls_g", seg), ("cls", cls)):
+                r = make_record(experiment, 3, 80, 0, method, 0.5, auroc)
+                r["dataset"] = {"key": key}
+                if method == "segcls_g":
+                    r["metrics"]["dice_positive"] = {"value": dice}
+                records.append(r)
+    rows = convergence_table(records).splitlines()[2:]
+    assert len(rows) == 2
+    trained = [c.strip() for c in rows[0].strip("|").split("|")]
+    # trained: datasets d0, d1 -> SegCls 0.99, Cls 0.65, paired diff mean (0.4 + 0.28) / 2 = 0.34
+    assert trained[:3] == ["3D", ">= 0.5 (trained)", "2"]
+    assert trained[3].startswith("0.990 [") and trained[4].startswith("0.650 [") and trained[5].startswith("+0.340 [")
+    half = mean_ci([0.4, 0.28]).upper - 0.34
+    assert trained[5] == f"+0.340 [{0.34 - half:+.3f}, {0.34 + half:+.3f}]"
+    not_trained = [c.strip() for c in rows[1].strip("|").split("|")]
+    assert not_trained[:6] == ["3D", "< 0.5 (not trained)", "1", "0.500 (1 seed)", "0.550 (1 seed)", "-0.050 (1 seed)"]
