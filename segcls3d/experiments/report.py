@@ -17,8 +17,8 @@ from segcls3d.experiments.records import METRIC_LABELS
 from segcls3d.experiments.report_convergence import TRAINED_DICE, convergence_table
 from segcls3d.experiments.report_plots import plot_experiment
 from segcls3d.experiments.report_table import (difference_table, failures_table, label_count_table, mean_table,
-                                               overview_table, per_run_table, report_metrics)
-from segcls3d.experiments.sweeps import EXPERIMENT_LETTERS
+                                               method_table, overview_table, per_run_table, report_metrics)
+from segcls3d.experiments.sweeps import EXPERIMENT_LETTERS, value_label
 from segcls3d.io import write_json_atomic, write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -140,9 +140,13 @@ def _section(group: ExperimentResults, metrics: list[str], plot_name: str) -> st
              f"Swept: {group.meta.get('x_label') or group.meta.get('variable')}; test cases per run: "
              f"{', '.join(map(str, n_test)) or 'n/a'}; methods: {', '.join(method_label(m) for m in group.methods)}.",
              f"![{group.name} {group.dim}D]({plot_name})"]
-    for metric in metrics:
-        parts.append(f"**{METRIC_LABELS[metric]}** (mean [95% CI] over seeds)\n\n{mean_table(group, metric)}")
-    diff = difference_table(group, metrics)
+    if len(group.values) == 1:
+        parts.append(f"**Methods side by side** at {group.meta.get('variable') or 'value'}="
+                     f"{value_label(group.values[0])} (mean [95% CI] over seeds)\n\n{method_table(group, metrics)}")
+    else:
+        for metric in metrics:
+            parts.append(f"**{METRIC_LABELS[metric]}** (mean [95% CI] over seeds)\n\n{mean_table(group, metric)}")
+    diff = difference_table(group, metrics) if len(group.values) > 1 else None
     if diff:
         parts.append(f"**SegCls (rule-based g) - Cls**, paired by seed\n\n{diff}")
     counts = label_count_table(group)

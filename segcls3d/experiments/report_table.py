@@ -56,6 +56,23 @@ def mean_table(group: ExperimentResults, metric: str) -> str:
     return "\n".join(lines)
 
 
+def method_table(group: ExperimentResults, metrics: list[str]) -> str:
+    """One swept value (e.g. the summarizer comparison): rows = methods, columns = metrics, mean [95% CI] over seeds.
+
+    The last column is each method's AUROC minus that of SegCls (rule-based g), paired by seed.
+    """
+    value = group.values[0]
+    header = ["method", "seeds"] + [METRIC_LABELS[m] for m in metrics] + ["AUROC - SegCls (rule-based g), paired"]
+    lines = [_row(header), _row(["---"] * len(header))]
+    for method in group.methods:
+        cells = [method_label(method), str(len(group.runs(value, method)))]
+        cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in metrics]
+        paired = group.paired_difference(value, method, SEG_METHOD, "auroc") if method != SEG_METHOD else None
+        cells.append("n/a" if paired is None else fmt_mean_ci(paired, signed=True))
+        lines.append(_row(cells))
+    return "\n".join(lines)
+
+
 def difference_table(group: ExperimentResults, metrics: list[str]) -> Optional[str]:
     """SegCls (rule-based g) minus Cls per swept value, paired by seed; None without both methods."""
     if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:

@@ -82,12 +82,17 @@ def test_report_tables_and_plots(runs, tmp_path):
     assert md.index("## Overview") < md.index("## (a) training_size, 2D")
     # (d): small-target recall 2/3, 5/6, 1 -> mean .833333, sd .166667 -> half .414033
     assert "## (d) size_bias, 3D" in md
-    row = _table_row(md, "## (d) size_bias, 3D", "recall, small-target test slice", "0.95")
-    assert row[1:] == ["0.833 [0.419, 1.247]", "0.333 [0.333, 0.333]"]
+    # one swept value: methods as rows (balanced accuracy, AUROC, small-target recall, AUROC paired with SegCls)
+    block = md.split("## (d) size_bias, 3D", 1)[1]
+    assert "| SegCls (rule-based g) | 3 | 0.800 [0.800, 0.800] | 0.900 [0.900, 0.900] | 0.833 [0.419, 1.247] | n/a |" in block
+    assert ("| Cls (classification) | 3 | 0.600 [0.600, 0.600] | 0.700 [0.700, 0.700] | 0.333 [0.333, 0.333] "
+            "| -0.200 [-0.200, -0.200] |") in block
     assert "0.667 (20/30)" in md
-    # (h): one value, one seed
-    assert _table_row(md, "## (h) summarizers, 2D", "balanced accuracy", "80")[1:] == [
-        "0.800 (1 seed)", "0.750 (1 seed)", "0.600 (1 seed)"]
+    # (h): one value, one seed: methods as rows (balanced accuracy, AUROC, AUROC paired with SegCls)
+    block = md.split("## (h) summarizers, 2D", 1)[1].split("**Methods side by side** at n_train=80", 1)[1]
+    assert "| SegCls (FC on map) | 1 | 0.750 (1 seed) | 0.850 (1 seed) | -0.050 (1 seed) |" in block
+    assert "| SegCls (rule-based g) | 1 | 0.800 (1 seed) | 0.900 (1 seed) | n/a |" in block
+    assert "| Cls (classification) | 1 | 0.600 (1 seed) | 0.700 (1 seed) | -0.200 (1 seed) |" in block
     assert "## Failed runs" in md and "nnUNetv2_train failed" in md
     names = sorted(p.name for p in out.plots)
     assert names == ["a_training_size_2d.png", "d_size_bias_3d.png", "h_summarizers_2d.png"]
