@@ -140,15 +140,15 @@ def _section(group: ExperimentResults, metrics: list[str], plot_name: str) -> st
              f"Swept: {group.meta.get('x_label') or group.meta.get('variable')}; test cases per run: "
              f"{', '.join(map(str, n_test)) or 'n/a'}; methods: {', '.join(method_label(m) for m in group.methods)}.",
              f"![{group.name} {group.dim}D]({plot_name})"]
-    if len(group.values) == 1:
+    if len(group.values) == 1:  # nothing swept (e.g. the summarizer comparison): one methods x metrics table
         parts.append(f"**Methods side by side** at {group.meta.get('variable') or 'value'}="
                      f"{value_label(group.values[0])} (mean [95% CI] over seeds)\n\n{method_table(group, metrics)}")
     else:
         for metric in metrics:
             parts.append(f"**{METRIC_LABELS[metric]}** (mean [95% CI] over seeds)\n\n{mean_table(group, metric)}")
-    diff = difference_table(group, metrics) if len(group.values) > 1 else None
-    if diff:
-        parts.append(f"**SegCls (rule-based g) - Cls**, paired by seed\n\n{diff}")
+        diff = difference_table(group, metrics)
+        if diff:
+            parts.append(f"**SegCls (rule-based g) - Cls**, paired by seed\n\n{diff}")
     counts = label_count_table(group)
     if counts:
         parts.append("**Most limited and most abundant setting** (Table A8 analogue; label counts of the training "

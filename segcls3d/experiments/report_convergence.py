@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from segcls3d.experiments.gather import mean_ci, metric_value
-from segcls3d.experiments.report_table import CLS_METHOD, SEG_METHOD, _row, fmt_mean_ci
+from segcls3d.experiments.report_table import CLS_METHOD, SEG_METHOD, fmt_mean_ci, markdown_row
 
 TRAINED_DICE = 0.5
 MULTITASK_METHOD = "multitask_head"
@@ -30,25 +30,26 @@ def _by_dataset(records: Sequence[dict]) -> dict[tuple[int, str], dict[str, dict
 
 def convergence_table(records: Sequence[dict], trained_dice: float = TRAINED_DICE) -> Optional[str]:
     """Markdown table: per dimension and stratum, mean [95% CI] over datasets; None without SegCls + Cls pairs."""
-    header = ["dim", f"SegCls test Dice on positives", "datasets", "SegCls AUROC", "Cls AUROC", "SegCls - Cls AUROC",
+    header = ["dim", "SegCls test Dice on positives", "datasets", "SegCls AUROC", "Cls AUROC", "SegCls - Cls AUROC",
               "Multitask head AUROC", "SegCls balanced accuracy", "Cls balanced accuracy"]
-    lines = [_row(header), _row(["---"] * len(header))]
     strata: dict[tuple[int, bool], list[dict[str, dict]]] = {}
     for (dim, _), runs in sorted(_by_dataset(records).items()):
         dice = metric_value(runs[SEG_METHOD], "dice_positive") if SEG_METHOD in runs else None
-        if dice is None or CLS_METHOD not in runs:
-            continue
-        strata.setdefault((dim, dice >= trained_dice), []).append(runs)
+        if dice is not None and CLS_METHOD in runs:
+            strata.setdefault((dim, dice >= trained_dice), []).append(runs)
+    if not strata:
+        return None
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for (dim, trained), items in sorted(strata.items(), key=lambda kv: (kv[0][0], not kv[0][1])):
-        def stat(method: str, metric: str):
-            return mean_ci(metric_value(runs[method], metric) for runs in items if method in runs)
+        def values(method: str, metric: str) -> list[Optional[float]]:
+            return [metric_value(runs[method], metric) if method in runs else None for runs in items]
 
-        paired = mean_ci(metric_value(runs[SEG_METHOD], "auroc") - metric_value(runs[CLS_METHOD], "auroc")
-                         for runs in items if metric_value(runs[SEG_METHOD], "auroc") is not None
-                         and metric_value(runs[CLS_METHOD], "auroc") is not None)
-        lines.append(_row([f"{dim}D", f">= {trained_dice:g} (trained)" if trained else f"< {trained_dice:g} (not trained)",
-                           str(len(items)), fmt_mean_ci(stat(SEG_METHOD, "auroc")), fmt_mean_ci(stat(CLS_METHOD, "auroc")),
-                           fmt_mean_ci(paired, signed=True), fmt_mean_ci(stat(MULTITASK_METHOD, "auroc")),
-                           fmt_mean_ci(stat(SEG_METHOD, "balanced_accuracy")),
-                           fmt_mean_ci(stat(CLS_METHOD, "balanced_accuracy"))]))
-    return "\n".join(lines) if len(lines) > 2 else None
+        seg_auroc, cls_auroc = values(SEG_METHOD, "auroc"), values(CLS_METHOD, "auroc")
+        paired = mean_ci(s - c for s, c in zip(seg_auroc, cls_auroc) if s is not None and c is not None)
+        stratum = f">= {trained_dice:g} (trained)" if trained else f"< {trained_dice:g} (not trained)"
+        lines.append(markdown_row([
+            f"{dim}D", stratum, str(len(items)), fmt_mean_ci(mean_ci(seg_auroc)), fmt_mean_ci(mean_ci(cls_auroc)),
+            fmt_mean_ci(paired, signed=True), fmt_mean_ci(mean_ci(values(MULTITASK_METHOD, "auroc"))),
+            fmt_mean_ci(mean_ci(values(SEG_METHOD, "balanced_accuracy"))),
+            fmt_mean_ci(mean_ci(values(CLS_METHOD, "balanced_accuracy")))]))
+    return "\n".join(lines)

@@ -35,7 +35,7 @@ def fmt_mean_ci(stat: MeanCI, signed: bool = False) -> str:
     return f"{number(stat.mean)} [{number(stat.lower)}, {number(stat.upper)}]"
 
 
-def _row(cells: list[str]) -> str:
+def markdown_row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
@@ -43,7 +43,7 @@ def mean_table(group: ExperimentResults, metric: str) -> str:
     """Rows = swept values, columns = methods, cells = mean [95% CI] over seeds (n seeds in the header)."""
     n_seeds = max((len(group.runs(v, m)) for v in group.values for m in group.methods), default=0)
     header = [group.meta.get("variable") or "value"] + [method_label(m) for m in group.methods]
-    lines = [_row(header), _row(["---"] * len(header))]
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for value in group.values:
         cells = [value_label(value)]
         for method in group.methods:
@@ -52,7 +52,7 @@ def mean_table(group: ExperimentResults, metric: str) -> str:
             if 0 < stat.n < n_seeds and stat.lower is not None:
                 text += f" (n={stat.n})"
             cells.append(text)
-        lines.append(_row(cells))
+        lines.append(markdown_row(cells))
     return "\n".join(lines)
 
 
@@ -63,13 +63,13 @@ def method_table(group: ExperimentResults, metrics: list[str]) -> str:
     """
     value = group.values[0]
     header = ["method", "seeds"] + [METRIC_LABELS[m] for m in metrics] + ["AUROC - SegCls (rule-based g), paired"]
-    lines = [_row(header), _row(["---"] * len(header))]
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for method in group.methods:
         cells = [method_label(method), str(len(group.runs(value, method)))]
         cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in metrics]
         paired = group.paired_difference(value, method, SEG_METHOD, "auroc") if method != SEG_METHOD else None
         cells.append("n/a" if paired is None else fmt_mean_ci(paired, signed=True))
-        lines.append(_row(cells))
+        lines.append(markdown_row(cells))
     return "\n".join(lines)
 
 
@@ -78,13 +78,13 @@ def difference_table(group: ExperimentResults, metrics: list[str]) -> Optional[s
     if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
         return None
     header = [group.meta.get("variable") or "value"] + [f"SegCls - Cls, {METRIC_LABELS[m]}" for m in metrics]
-    lines = [_row(header), _row(["---"] * len(header))]
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for value in group.values:
         cells = [value_label(value)]
         for metric in metrics:
             stat = group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric)
             cells.append(fmt_mean_ci(stat, signed=True))
-        lines.append(_row(cells))
+        lines.append(markdown_row(cells))
     return "\n".join(lines)
 
 
@@ -92,14 +92,14 @@ def per_run_table(group: ExperimentResults, metric: str) -> str:
     """Rows = (value, seed), cells = the run's value with its bootstrap 95% CI on the test set."""
     seeds = sorted({r["seed"] for r in group.records})
     header = [group.meta.get("variable") or "value", "seed"] + [method_label(m) for m in group.methods]
-    lines = [_row(header), _row(["---"] * len(header))]
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for value in group.values:
         for seed in seeds:
             cells = [value_label(value), str(seed)]
             for method in group.methods:
                 run = next((r for r in group.runs(value, method) if r["seed"] == seed), None)
                 cells.append("-" if run is None else _run_cell(run, metric))
-            lines.append(_row(cells))
+            lines.append(markdown_row(cells))
     return "\n".join(lines)
 
 
@@ -119,11 +119,11 @@ def failures_table(records: list[dict]) -> Optional[str]:
     failed = [r for r in records if r.get("status") != "ok"]
     if not failed:
         return None
-    lines = [_row(["experiment", "dim", "value", "seed", "method", "step", "error"]), _row(["---"] * 7)]
+    lines = [markdown_row(["experiment", "dim", "value", "seed", "method", "step", "error"]), markdown_row(["---"] * 7)]
     for r in sorted(failed, key=lambda r: (r["experiment"], r["dim"], r["value"], r["seed"], r["method"])):
         error = [line for line in str(r.get("error") or "").splitlines() if line.strip()]
         text = (error[-1] if error else "failed").replace("|", "/")[:160]
-        lines.append(_row([r["experiment"], f"{r['dim']}D", value_label(r["value"]), str(r["seed"]), r["method"],
+        lines.append(markdown_row([r["experiment"], f"{r['dim']}D", value_label(r["value"]), str(r["seed"]), r["method"],
                            str(r.get("failed_step", "")), text]))
     return "\n".join(lines)
 
@@ -141,7 +141,7 @@ def label_count_table(group: ExperimentResults) -> Optional[str]:
     if not any(r.get("labels") for r in group.records) or not group.values:
         return None
     header = ["method", "fraction"] + [name for _, name in LABEL_COLUMNS] + [METRIC_LABELS[m] for m in TABLE_A8_METRICS]
-    lines = [_row(header), _row(["---"] * len(header))]
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for value in sorted({group.values[0], group.values[-1]}):
         for method in group.methods:
             runs = group.runs(value, method)
@@ -150,7 +150,7 @@ def label_count_table(group: ExperimentResults) -> Optional[str]:
             counts = runs[0].get("labels") or {}
             cells = [method_label(method), value_label(value)] + [str(counts.get(k, "n/a")) for k, _ in LABEL_COLUMNS]
             cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in TABLE_A8_METRICS]
-            lines.append(_row(cells))
+            lines.append(markdown_row(cells))
     return "\n".join(lines)
 
 
@@ -166,7 +166,7 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
     for metric in metrics:
         header += [f"SegCls {METRIC_LABELS[metric]}", f"Cls {METRIC_LABELS[metric]}", "SegCls - Cls"]
     header.append("SegCls Dice (positives)")
-    lines = [_row(header), _row(["---"] * len(header))]
+    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
     for group in groups:
         if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
             continue
@@ -179,5 +179,5 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
                           fmt_mean_ci(group.aggregate(value, CLS_METHOD, metric)),
                           fmt_mean_ci(group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric), signed=True)]
             cells.append(fmt_mean_ci(group.aggregate(value, SEG_METHOD, "dice_positive")))
-            lines.append(_row(cells))
+            lines.append(markdown_row(cells))
     return "\n".join(lines) if len(lines) > 2 else None

@@ -282,7 +282,6 @@ def _preprocessed() -> str:
     return os.environ["nnUNet_preprocessed"]
 
 
-
 def describe_semisup(suite: Suite, dims: Sequence[int], seeds: Optional[Sequence[int]], out: Path) -> str:
     """A short plan of the semi-supervised experiment for ``--dry-run`` and the log."""
     seeds = tuple(suite.seeds if not seeds else seeds)
