@@ -91,7 +91,7 @@ def worker(tool: str, tool_args: list[str]) -> dict:
 
     if tool == "segcls3d predict":
         import segcls3d.predict.case as case_module
-        import segcls3d.predict.model as model_module
+        import segcls3d.model.loading as model_module
         import segcls3d.predict.run as run_module
         from segcls3d.cli.main import main as segcls3d_main
 

@@ -20,7 +20,7 @@ def main() -> None:
     from segcls3d.evaluate import evaluate_predictions
     from segcls3d.io import write_json_atomic, write_text_atomic
     from segcls3d.labels import CaseLabels
-    from segcls3d.predict.model import load_model
+    from segcls3d.model.loading import load_model
     from segcls3d.predict.run import predict_folder
     from segcls3d.summarize import SCORES, RuleBasedSummarizer, class_probability_maps, summary_row
 

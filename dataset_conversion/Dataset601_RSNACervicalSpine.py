@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from segcls3d.conversion.rsna_spine import rsna_cases
+from segcls3d.conversion.ct.rsna_spine import rsna_cases
 from segcls3d.conversion.script_support import (
     add_output_argument,
     add_runner_arguments,
@@ -26,10 +26,10 @@ from segcls3d.conversion.script_support import (
     output_dir,
     run_script,
 )
-from segcls3d.conversion.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
-from segcls3d.conversion.vertebra_dataset import convert_vertebra_dataset
-from segcls3d.conversion.vertebra_targets import target_spec
-from segcls3d.conversion.vertebrae import CERVICAL
+from segcls3d.conversion.ct.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
+from segcls3d.conversion.ct.vertebra_dataset import convert_vertebra_dataset
+from segcls3d.conversion.ct.vertebra_targets import target_spec
+from segcls3d.conversion.ct.vertebrae import CERVICAL
 
 DATASET_NAME = "Dataset601_RSNACervicalSpine"
 

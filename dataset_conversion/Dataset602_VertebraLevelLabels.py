@@ -25,10 +25,10 @@ from segcls3d.conversion.script_support import (
     output_dir,
     run_script,
 )
-from segcls3d.conversion.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
-from segcls3d.conversion.vertebra_dataset import convert_vertebra_dataset
-from segcls3d.conversion.vertebra_table import level_table_cases
-from segcls3d.conversion.vertebra_targets import target_spec
+from segcls3d.conversion.ct.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
+from segcls3d.conversion.ct.vertebra_dataset import convert_vertebra_dataset
+from segcls3d.conversion.ct.vertebra_table import level_table_cases
+from segcls3d.conversion.ct.vertebra_targets import target_spec
 
 DATASET_NAME = "Dataset602_VertebraLevelLabels"
 

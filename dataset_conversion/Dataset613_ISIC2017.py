@@ -23,13 +23,13 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from segcls3d.conversion.cli_2d import add_common_arguments, run_converter
+from segcls3d.conversion.images2d.cli import add_common_arguments, run_converter
 from segcls3d.conversion.script_support import run_script
-from segcls3d.conversion.convert_2d import Case2D
-from segcls3d.conversion.file_index import index_image_files
-from segcls3d.conversion.finish_2d import Dataset2DSpec
+from segcls3d.conversion.images2d.convert import Case2D
+from segcls3d.conversion.images2d.file_index import index_image_files
+from segcls3d.conversion.images2d.finish import Dataset2DSpec
 from segcls3d.conversion.label_tables import read_label_table
-from segcls3d.conversion.mask_io import EmptyMask, MaskFiles, MissingMask, RelabelledMask
+from segcls3d.conversion.images2d.mask_io import EmptyMask, MaskFiles, MissingMask, RelabelledMask
 from segcls3d.errors import InputDataError
 
 NAME = "Dataset613_ISIC2017"

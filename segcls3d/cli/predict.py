@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from segcls3d.predict.model import load_model
+    from segcls3d.model.loading import load_model
     from segcls3d.predict.run import predict_folder
     from segcls3d.summarize import RuleBasedSummarizer, load_summarizer
 

@@ -63,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
     from collections import Counter
 
     if args.mode == "partial":
-        from segcls3d.semisup.partial import write_partial_dataset
+        from segcls3d.pseudolabels.partial import write_partial_dataset
 
         records = write_partial_dataset(args.raw, args.output, args.positives, args.overwrite)
     else:
-        from segcls3d.predict.model import load_model
-        from segcls3d.semisup.pseudolabel import write_pseudolabel_dataset
+        from segcls3d.model.loading import load_model
+        from segcls3d.pseudolabels.pseudolabel import write_pseudolabel_dataset
 
         folds = [f if f == "all" else int(f) for f in args.folds] if args.folds else None
         teacher = load_model(args.teacher, folds, args.checkpoint, args.device, not args.disable_tta, args.step_size)

@@ -61,7 +61,7 @@ def run_demo(settings: DemoSettings) -> dict:
     from segcls3d.labels import CaseLabels
     from segcls3d.pipeline import NnUNetPaths, model_folder, plan_and_preprocess, train
     from segcls3d.plans import write_preset_plans
-    from segcls3d.predict.model import load_model
+    from segcls3d.model.loading import load_model
     from segcls3d.predict.run import predict_folder
     from segcls3d.summarize import RuleBasedSummarizer
     from segcls3d.synth import generate_dataset

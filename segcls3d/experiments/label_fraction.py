@@ -112,7 +112,7 @@ def write_partial_source(raw: PathLike, out_dir: PathLike, keep_masks: Sequence[
     ``segcls3d pseudolabel`` (cases without a mask are the ones to pseudo-label).
     """
     from segcls3d.labels import LABELS_FILENAME, write_case_labels
-    from segcls3d.semisup.dataset_files import link_or_copy
+    from segcls3d.pseudolabels.dataset_files import link_or_copy
 
     raw, out_dir = Path(raw), Path(out_dir)
     keep = set(keep_masks)

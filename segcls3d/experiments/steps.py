@@ -103,8 +103,8 @@ def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int,
     import os
 
     from segcls3d.io import write_json_atomic
-    from segcls3d.predict.model import load_model
-    from segcls3d.semisup.pseudolabel import write_pseudolabel_dataset
+    from segcls3d.model.loading import load_model
+    from segcls3d.pseudolabels.pseudolabel import write_pseudolabel_dataset
 
     raw_base = Path(os.environ["nnUNet_raw"])
     records_file = Path(work_dir) / "pseudolabel_records.json"
@@ -189,7 +189,7 @@ def make_summarizer(method: Method, model_folder: Path, prepared: PreparedDatase
 
 def load_for_prediction(model_folder: Path, folds: Sequence[int], device: str, mirroring: bool):
     """nnU-Net's predictor for the trained folds (an ensemble when several)."""
-    from segcls3d.predict.model import load_model
+    from segcls3d.model.loading import load_model
 
     return load_model(model_folder, list(folds), device=device, use_mirroring=mirroring)
 

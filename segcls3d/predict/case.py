@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from segcls3d.predict.model import LoadedModel
+from segcls3d.model.loading import LoadedModel
 
 
 def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Path, case_id: str,
@@ -43,7 +43,7 @@ def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Pat
 
 def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np.ndarray:
     """Preprocess like nnU-Net, then run the classifier on the whole image; mean over folds."""
-    from segcls3d.training.whole_image import classify_whole_image
+    from segcls3d.model.whole_image import classify_whole_image
 
     p = model.predictor
     preprocessor = p.configuration_manager.preprocessor_class(verbose=False)

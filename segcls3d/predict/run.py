@@ -9,7 +9,7 @@ from typing import Optional, Sequence, Union
 from tqdm import tqdm
 
 import segcls3d.summarize.trained  # noqa: F401  (registers the trained summarizer kinds for load_summarizer)
-from segcls3d.predict.model import LoadedModel
+from segcls3d.model.loading import LoadedModel
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]

@@ -9,7 +9,7 @@ import torch
 from nnunetv2.utilities.helpers import dummy_context
 from torch import autocast, nn
 
-from segcls3d.training.heads import EncoderClassifier, class_names_from_configuration, unwrap
+from segcls3d.model.heads import EncoderClassifier, class_names_from_configuration, unwrap
 from segcls3d.training.labels_mixin import CLASSES_KEY
 from segcls3d.training.losses import masked_bce_with_logits
 from segcls3d.training.patch_auroc_mixin import auroc_or_nan
@@ -96,7 +96,7 @@ class ClassifierMixin:
 
     def perform_actual_validation(self, save_probabilities: bool = False):
         """Classify every validation case (whole image) and report image-level metrics."""
-        from segcls3d.training.whole_image import classify_whole_image
+        from segcls3d.model.whole_image import classify_whole_image
 
         if self.local_rank != 0:
             return

@@ -19,7 +19,7 @@ import torch
 from nnunetv2.utilities.helpers import dummy_context, softmax_helper_dim1
 from torch import autocast
 
-from segcls3d.semisup.losses import rampup_weight
+from segcls3d.training.semisup.losses import rampup_weight
 from segcls3d.training.companion_checkpoint_mixin import CompanionCheckpointMixin
 from segcls3d.training.semisup_step import (backward_and_step, highest_resolution, require_label_training,
                                             select_samples, to_device)
@@ -60,7 +60,7 @@ class CrossTeachMixin(CompanionCheckpointMixin):
         from nnunetv2.training.loss.dice import MemoryEfficientSoftDiceLoss
         from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 
-        from segcls3d.semisup.transformer import build_transformer
+        from segcls3d.training.semisup.transformer import build_transformer
 
         require_label_training(self, type(self).__name__)
         super().initialize()
@@ -85,7 +85,7 @@ class CrossTeachMixin(CompanionCheckpointMixin):
     def get_dataloaders(self):
         from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 
-        from segcls3d.semisup.semisup_loader import SemiSupervisedDataLoader
+        from segcls3d.training.semisup.semisup_loader import SemiSupervisedDataLoader
         from segcls3d.training.dataloaders import build_augmenters
 
         loader = partial(SemiSupervisedDataLoader, unlabeled_fraction=self.unlabeled_fraction)

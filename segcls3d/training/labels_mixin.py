@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from segcls3d.labels import LABELS_FILENAME, CaseLabels, class_definitions
-from segcls3d.training.class_channels import class_channel_groups
+from segcls3d.model.class_channels import class_channel_groups
 
 logger = logging.getLogger(__name__)
 CLASSES_KEY = "segcls3d_classes"

@@ -1,7 +1,7 @@
 """Mean Teacher + FixMatch pseudo labels on nnU-Net (the semi-supervision Hooper et al. cite as [32]).
 
 Every batch holds labeled patches (nnU-Net's loss and augmentation) and unlabeled patches (cases
-whose mask is all ``ignore``, see :mod:`segcls3d.semisup.unlabeled`). For an unlabeled patch the
+whose mask is all ``ignore``, see :mod:`segcls3d.training.semisup.unlabeled`). For an unlabeled patch the
 EMA teacher sees the weak (geometric) view and the student the strong view (weak + intensity
 augmentation, same geometry). Loss::
 
@@ -22,10 +22,10 @@ import torch
 from nnunetv2.utilities.helpers import dummy_context
 from torch import autocast
 
-from segcls3d.semisup.ema import update_ema
-from segcls3d.semisup.losses import confident_pseudo_label_loss, rampup_weight, softmax_consistency
+from segcls3d.training.semisup.ema import update_ema
+from segcls3d.training.semisup.losses import confident_pseudo_label_loss, rampup_weight, softmax_consistency
 from segcls3d.training.companion_checkpoint_mixin import CompanionCheckpointMixin
-from segcls3d.training.heads import unwrap
+from segcls3d.model.heads import unwrap
 from segcls3d.training.semisup_step import (backward_and_step, highest_resolution, require_label_training,
                                             select_samples, to_device)
 
@@ -56,7 +56,7 @@ class MeanTeacherMixin(CompanionCheckpointMixin):
     def get_dataloaders(self):
         from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 
-        from segcls3d.semisup.weak_strong_loader import WeakStrongDataLoader
+        from segcls3d.training.semisup.weak_strong_loader import WeakStrongDataLoader
         from segcls3d.training.dataloaders import build_augmenters
 
         loader = partial(WeakStrongDataLoader, unlabeled_fraction=self.unlabeled_fraction)

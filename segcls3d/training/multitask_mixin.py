@@ -6,7 +6,7 @@ from typing import List
 import numpy as np
 import torch
 
-from segcls3d.training.heads import attach_multitask_head, class_names_from_configuration, get_head
+from segcls3d.model.heads import attach_multitask_head, class_names_from_configuration, get_head
 from segcls3d.training.labels_mixin import CLASSES_KEY
 from segcls3d.training.losses import SegPlusClassificationLoss
 from segcls3d.training.patch_auroc_mixin import auroc_or_nan
@@ -73,7 +73,7 @@ class MultitaskMixin:
 
     def add_validation_columns(self, rows: list[dict]) -> None:
         """Run the head over each full validation case (sliding window, as at inference)."""
-        from segcls3d.predict.head_predictor import HeadRecordingPredictor
+        from segcls3d.model.head_predictor import HeadRecordingPredictor
 
         self.set_deep_supervision_enabled(False)
         predictor = HeadRecordingPredictor(tile_step_size=0.5, use_gaussian=True, use_mirroring=True,

@@ -10,8 +10,8 @@ loss. Because student and teacher share tau, the student learns the teacher's lo
 used at temperature 1 for prediction like any nnU-Net model.
 
 Soft targets reach each patch through nnU-Net's own cropping and spatial augmentation (see
-:mod:`segcls3d.semisup.soft_target_loader`), after being put on the preprocessed grid once
-(:mod:`segcls3d.semisup.soft_target_preprocessing`; needs ``nnUNet_raw`` at the first training).
+:mod:`segcls3d.training.semisup.soft_target_loader`), after being put on the preprocessed grid once
+(:mod:`segcls3d.training.semisup.soft_target_preprocessing`; needs ``nnUNet_raw`` at the first training).
 Validation uses the hard (argmax) pseudo masks.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 from nnunetv2.utilities.helpers import dummy_context
 from torch import autocast
 
-from segcls3d.semisup.losses import distillation_loss, resize_soft_target
+from segcls3d.training.semisup.losses import distillation_loss, resize_soft_target
 from segcls3d.training.semisup_step import backward_and_step, select_samples, to_device
 
 
@@ -37,8 +37,8 @@ class SoftTargetMixin:
         from nnunetv2.paths import nnUNet_raw
 
         from segcls3d.errors import SegCls3dError
-        from segcls3d.semisup.soft_target_preprocessing import prepare_soft_targets, soft_target_cache_folder
-        from segcls3d.semisup.soft_targets import soft_target_settings
+        from segcls3d.training.semisup.soft_target_preprocessing import prepare_soft_targets, soft_target_cache_folder
+        from segcls3d.labels.soft_targets import soft_target_settings
 
         settings = soft_target_settings(self.dataset_json)
         self.temperature = float(settings["temperature"])
@@ -67,7 +67,7 @@ class SoftTargetMixin:
         from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
         from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
 
-        from segcls3d.semisup.soft_target_loader import SoftTargetDataLoader
+        from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
         from segcls3d.training.dataloaders import build_augmenters
 
         if self.dataset_class is None:

@@ -6,7 +6,7 @@ import torch
 from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 from threadpoolctl import threadpool_limits
 
-from segcls3d.training.whole_image import fit_to_canvas, spatial_for_patch
+from segcls3d.model.whole_image import fit_to_canvas, spatial_for_patch
 
 
 class WholeImageDataLoader(nnUNetDataLoader):

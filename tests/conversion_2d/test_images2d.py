@@ -5,9 +5,9 @@ import pytest
 import SimpleITK as sitk
 from fake_inputs_2d import gradient, write_dicom, write_jpeg, write_png
 
-from segcls3d.conversion.images2d import read_image_2d
-from segcls3d.conversion.mask_io import MaskFiles, read_mask_2d
-from segcls3d.conversion.single_slice import single_slice_channels, single_slice_mask
+from segcls3d.conversion.images2d.reading import read_image_2d
+from segcls3d.conversion.images2d.mask_io import MaskFiles, read_mask_2d
+from segcls3d.conversion.images2d.single_slice import single_slice_channels, single_slice_mask
 from segcls3d.errors import InputDataError
 
 SHAPE = (6, 9)  # H, W: non-square so that a transposition would show

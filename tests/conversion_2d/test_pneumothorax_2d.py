@@ -9,7 +9,7 @@ import pytest
 import SimpleITK as sitk
 from fake_inputs_2d import box_mask, gradient, load_script, siim_reference_encode, write_csv, write_dicom
 
-from segcls3d.conversion.rle import rle_encode
+from segcls3d.conversion.images2d.rle import rle_encode
 from segcls3d.labels import CaseLabels
 
 SHAPE = (16, 12)  # H, W (real data: 1024 x 1024)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from fake_inputs_2d import siim_reference_encode
 
-from segcls3d.conversion.rle import is_empty_rle, rle_decode, rle_encode, rle_union
+from segcls3d.conversion.images2d.rle import is_empty_rle, rle_decode, rle_encode, rle_union
 from segcls3d.errors import InputDataError
 
 # Hand-computed example on a 4 x 3 image (H=4 rows, W=3 columns), column-major pixel numbers:

@@ -11,8 +11,8 @@ import SimpleITK as sitk
 from fake_ct_data import phantom, write_dicom_series
 from pydicom.uid import JPEG2000Lossless, RLELossless
 
-from segcls3d.conversion.dicom_series import read_dicom_series
-from segcls3d.conversion.vertebrae import resample_to_reference
+from segcls3d.conversion.ct.dicom_series import read_dicom_series
+from segcls3d.conversion.ct.vertebrae import resample_to_reference
 from segcls3d.errors import InputDataError
 
 EXAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "totalseg_example"

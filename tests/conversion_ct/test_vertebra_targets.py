@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from segcls3d.conversion.paper_preprocessing import bone_window, resample_around_spine
-from segcls3d.conversion.totalseg import check_totalseg_weights
-from segcls3d.conversion.vertebra_cases import VertebraeSource
-from segcls3d.conversion.vertebra_targets import (
+from segcls3d.conversion.ct.paper_preprocessing import bone_window, resample_around_spine
+from segcls3d.conversion.ct.totalseg import check_totalseg_weights
+from segcls3d.conversion.ct.vertebra_cases import VertebraeSource
+from segcls3d.conversion.ct.vertebra_targets import (
     binarize,
     case_labels,
     fracture_target,
     restrict_to_slices,
     target_spec,
 )
-from segcls3d.conversion.vertebrae import LEVEL_IDS, TOTALSEG_TOTAL_IDS, normalize_level, relabel_to_levels
+from segcls3d.conversion.ct.vertebrae import LEVEL_IDS, TOTALSEG_TOTAL_IDS, normalize_level, relabel_to_levels
 from segcls3d.errors import InputDataError, ModelFolderError
 from segcls3d.labels import class_definitions
 

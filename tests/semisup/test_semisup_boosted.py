@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from segcls3d.labels import ClassDefinition
-from segcls3d.semisup.boosted import boost_pseudo_mask
+from segcls3d.pseudolabels.boosted import boost_pseudo_mask
 
 NAN = float("nan")
 ONE_CLASS = [ClassDefinition("lesion", (1,))]

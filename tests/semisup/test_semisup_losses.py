@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from segcls3d.semisup.ema import update_ema
-from segcls3d.semisup.losses import (confident_pseudo_label_loss, rampup_weight, sigmoid_rampup,
+from segcls3d.training.semisup.ema import update_ema
+from segcls3d.training.semisup.losses import (confident_pseudo_label_loss, rampup_weight, sigmoid_rampup,
                                      softmax_consistency)
-from segcls3d.semisup.semisup_loader import unlabeled_count
-from segcls3d.semisup.transformer import PadToMultiple, build_transformer, padded_size
+from segcls3d.training.semisup.semisup_loader import unlabeled_count
+from segcls3d.training.semisup.transformer import PadToMultiple, build_transformer, padded_size
 
 
 def test_sigmoid_rampup_values():
@@ -103,7 +103,7 @@ def test_weak_strong_split_of_nnunet_training_transforms():
     from batchgeneratorsv2.transforms.spatial.spatial import SpatialTransform
     from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
-    from segcls3d.semisup.augmentation_split import is_intensity_transform, split_weak_strong
+    from segcls3d.training.semisup.augmentation_split import is_intensity_transform, split_weak_strong
 
     full = nnUNetTrainer.get_training_transforms((32, 32), (-0.5, 0.5), [[1, 1], [0.5, 0.5]], (0, 1), False,
                                                  foreground_labels=[1], ignore_label=2)

@@ -13,7 +13,7 @@ from semisup_fake_data import SPACING_XYZ, lesion_mask, make_raw_dataset
 from segcls3d.cli.main import main
 from segcls3d.errors import InputDataError
 from segcls3d.labels import CaseLabels, ClassDefinition
-from segcls3d.semisup.partial import partial_action, write_partial_dataset
+from segcls3d.pseudolabels.partial import partial_action, write_partial_dataset
 
 CASES = {
     "masked_pos": lesion_mask(),                   # mask, CSV positive

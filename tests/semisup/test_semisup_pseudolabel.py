@@ -12,10 +12,10 @@ import pytest
 import SimpleITK as sitk
 from semisup_fake_data import lesion_mask, make_raw_dataset, write_image
 
-import segcls3d.semisup.pseudolabel as pseudolabel
+import segcls3d.pseudolabels.pseudolabel as pseudolabel
 from segcls3d.errors import InputDataError, LabelFileError
 from segcls3d.labels import CaseLabels, write_case_labels
-from segcls3d.semisup.soft_targets import load_soft_target
+from segcls3d.labels.soft_targets import load_soft_target
 
 SHAPE = (4, 5, 6)
 EMPTY_CASES = {"img_pos_empty"}  # the teacher finds nothing there

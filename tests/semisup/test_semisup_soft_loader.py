@@ -35,7 +35,7 @@ def _one_hot_soft_targets(trainer, folder: Path) -> None:
 
 
 def test_soft_target_moves_with_the_segmentation(trainer_3d, tmp_path):
-    from segcls3d.semisup.soft_target_loader import SoftTargetDataLoader
+    from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
     from segcls3d.training.dataloaders import build_augmenters
 
     folder = tmp_path / "soft"
@@ -63,7 +63,7 @@ def test_soft_target_moves_with_the_segmentation(trainer_3d, tmp_path):
 
 
 def test_cases_without_soft_target_are_flagged(trainer_3d, tmp_path):
-    from segcls3d.semisup.soft_target_loader import SoftTargetDataLoader
+    from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
     from segcls3d.training.dataloaders import build_augmenters
 
     (tmp_path / "empty").mkdir()

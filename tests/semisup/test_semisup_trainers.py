@@ -26,7 +26,7 @@ NAME = f"Dataset{DATASET_ID:03d}_SemisupIgnore2D"
 def ignore_dataset(tiny_dataset_2d, nnunet_paths, tmp_path_factory):
     from segcls3d.pipeline import plan_and_preprocess
     from segcls3d.plans import write_preset_plans
-    from segcls3d.semisup.partial import write_partial_dataset
+    from segcls3d.pseudolabels.partial import write_partial_dataset
 
     source = partial_source(tiny_dataset_2d.raw, tmp_path_factory.mktemp("src2d") / "source", keep=8)
     records = write_partial_dataset(source, nnunet_paths.raw / NAME, positives="ignore", progress=False)

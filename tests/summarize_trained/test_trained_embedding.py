@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from fake_trained_model import add_checkpoints, case_ids, make_model_folder, write_images, write_preprocessed
 
-from segcls3d.predict.model import load_model
+from segcls3d.model.loading import load_model
 from segcls3d.predict.run import predict_folder
 from segcls3d.summarize import load_summarizer, save_summarizer
 from segcls3d.summarize.trained import EmbeddingSummarizer, FitOptions, embedding_module, fit_summarizer

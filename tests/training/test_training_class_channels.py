@@ -6,7 +6,7 @@ from nnunetv2.utilities.label_handling.label_handling import LabelManager
 
 from segcls3d.errors import LabelFileError
 from segcls3d.labels import ClassDefinition, class_definitions
-from segcls3d.training.class_channels import class_channel_groups
+from segcls3d.model.class_channels import class_channel_groups
 
 SOFTMAX = {"background": 0, "fracture": 1, "lesion": 2, "ignore": 3}
 REGIONS = {"background": 0, "whole_tumor": [1, 2, 3], "tumor_core": [2, 3], "enhancing": 3}

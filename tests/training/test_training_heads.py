@@ -9,7 +9,7 @@ from dynamic_network_architectures.architectures.unet import PlainConvUNet, Resi
 from dynamic_network_architectures.building_blocks.plain_conv_encoder import PlainConvEncoder
 from torch import nn
 
-from segcls3d.training.heads import (
+from segcls3d.model.heads import (
     HEAD_ATTRIBUTE,
     ClassificationHead,
     EncoderClassifier,

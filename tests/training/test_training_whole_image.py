@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from segcls3d.errors import InputDataError
-from segcls3d.training.whole_image import classify_whole_image, fit_scale, fit_to_canvas, spatial_for_patch
+from segcls3d.model.whole_image import classify_whole_image, fit_scale, fit_to_canvas, spatial_for_patch
 
 
 @pytest.mark.parametrize("shape, patch, expected", [

@@ -56,9 +56,9 @@ def out_of_fold_features(info: ModelInfo, cases: Sequence[OutOfFoldCase], layer:
     """
     from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
 
-    from segcls3d.predict.model import load_model
+    from segcls3d.model.loading import load_model
     from segcls3d.summarize.trained.features import embedding_module, extract_features
-    from segcls3d.training.heads import unwrap
+    from segcls3d.model.heads import unwrap
 
     folder = preprocessed_folder(info, preprocessed)
     folds = sorted({c.fold for c in cases}, key=str)

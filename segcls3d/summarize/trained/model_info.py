@@ -61,7 +61,7 @@ def read_model_info(model_folder: PathLike) -> ModelInfo:
     """
     from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
 
-    from segcls3d.training.class_channels import class_channel_groups
+    from segcls3d.model.class_channels import class_channel_groups
 
     folder = Path(model_folder)
     if not folder.is_dir():

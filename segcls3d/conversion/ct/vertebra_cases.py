@@ -19,14 +19,14 @@ import numpy as np
 
 from segcls3d.conversion.dataset_writer import write_case
 from segcls3d.conversion.runner import CaseResult
-from segcls3d.conversion.vertebra_targets import (
+from segcls3d.conversion.ct.vertebra_targets import (
     TargetSpec,
     case_labels,
     fracture_target,
     fractured_levels,
     restrict_to_slices,
 )
-from segcls3d.conversion.vertebrae import (
+from segcls3d.conversion.ct.vertebrae import (
     CERVICAL,
     LEVEL_IDS,
     RSNA_SEGMENTATION_IDS,
@@ -115,7 +115,7 @@ class VertebraeSource:
             folders = [str(f) for f in (self.precomputed_dir, self.rsna_dir) if f is not None]
             raise InputDataError(f"case {case_id}: no vertebra segmentation in {folders or 'any folder'}")
         else:
-            from segcls3d.conversion.totalseg import segment_vertebrae
+            from segcls3d.conversion.ct.totalseg import segment_vertebrae
 
             save_to = None if self.cache_dir is None else Path(self.cache_dir) / f"{case_id}.nii.gz"
             level_map = segment_vertebrae(
@@ -162,7 +162,7 @@ def check_totalseg_needed(cases: Sequence[VertebraCase], source: VertebraeSource
     """
     pending = [c for c in cases if needs_level_map(c, options) and source.locate(c.case_id) is None]
     if pending and source.use_totalseg:
-        from segcls3d.conversion.totalseg import check_totalseg_weights
+        from segcls3d.conversion.ct.totalseg import check_totalseg_weights
 
         check_totalseg_weights(source.totalseg_fast)
         logger.info("%d case(s) will be segmented with TotalSegmentator", len(pending))
@@ -177,7 +177,7 @@ def load_ct(path: Path, case_id: str):
     """
     import SimpleITK as sitk
 
-    from segcls3d.conversion.dicom_series import read_dicom_series
+    from segcls3d.conversion.ct.dicom_series import read_dicom_series
 
     path = Path(path)
     if path.is_dir():
@@ -242,7 +242,7 @@ def convert_vertebra_case(
     target_image.CopyInformation(ct)
     image = ct
     if options.paper_preprocessing:
-        from segcls3d.conversion.paper_preprocessing import bone_window, resample_around_spine, spine_slice_range
+        from segcls3d.conversion.ct.paper_preprocessing import bone_window, resample_around_spine, spine_slice_range
 
         ids = [LEVEL_IDS[lvl] for lvl in spec.levels]
         try:

@@ -18,7 +18,7 @@ import torch
 from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 from threadpoolctl import threadpool_limits
 
-from segcls3d.semisup.patch_sampling import collate, crop_case, crop_extra
+from segcls3d.training.semisup.patch_sampling import collate, crop_case, crop_extra
 
 
 def fill_padding_as_background(soft: torch.Tensor, has_regions: bool) -> torch.Tensor:

@@ -8,10 +8,10 @@ model); plan and preprocess the new dataset with ``nnUNetv2_plan_and_preprocess`
 Modes (Hooper et al. 2023, Sec. 4.2.2; Gadgil et al., Sec. 4.2):
 
 * ``plain`` (Setting 1): the teacher's mask is the target;
-* ``boosted`` (Setting 2): see :mod:`segcls3d.semisup.boosted` (negatives -> empty masks, positives
+* ``boosted`` (Setting 2): see :mod:`segcls3d.pseudolabels.boosted` (negatives -> empty masks, positives
   with an empty pseudo mask excluded, unknown -> teacher mask);
 * ``soft``: the teacher's mask plus its probabilities at temperature tau as soft targets
-  (:mod:`segcls3d.semisup.soft_targets`) for ``nnUNetTrainerSoftTargets``; class labels are only
+  (:mod:`segcls3d.labels.soft_targets`) for ``nnUNetTrainerSoftTargets``; class labels are only
   copied to the CSV.
 
 Also written: classification_labels.csv, pseudolabel_log.csv (case, mode, action, voxels, reason),
@@ -28,13 +28,13 @@ from tqdm import tqdm
 
 from segcls3d.errors import InputDataError, ModelFolderError
 from segcls3d.labels import CaseLabels
-from segcls3d.semisup.boosted import boost_pseudo_mask
-from segcls3d.semisup.dataset_files import foreground_voxels, link_or_copy, remove_case_files, write_mask
-from segcls3d.semisup.finish import finish_dataset
-from segcls3d.semisup.raw_dataset import RawDataset, check_same_labels
-from segcls3d.semisup.records import CaseRecord, RecordStore
-from segcls3d.semisup.soft_targets import DEFAULT_TEMPERATURE, raw_soft_target_path, save_soft_target, soft_target_block
-from segcls3d.semisup.teacher import teacher_outputs
+from segcls3d.pseudolabels.boosted import boost_pseudo_mask
+from segcls3d.pseudolabels.dataset_files import foreground_voxels, link_or_copy, remove_case_files, write_mask
+from segcls3d.pseudolabels.finish import finish_dataset
+from segcls3d.pseudolabels.raw_dataset import RawDataset, check_same_labels
+from segcls3d.pseudolabels.records import CaseRecord, RecordStore
+from segcls3d.labels.soft_targets import DEFAULT_TEMPERATURE, raw_soft_target_path, save_soft_target, soft_target_block
+from segcls3d.pseudolabels.teacher import teacher_outputs
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -84,7 +84,7 @@ def write_pseudolabel_dataset(mode: str, teacher, raw: PathLike, out_dir: PathLi
 
     Args:
         mode: ``plain`` | ``boosted`` | ``soft``.
-        teacher: a :class:`segcls3d.predict.model.LoadedModel` (see ``load_model``).
+        teacher: a :class:`segcls3d.model.loading.LoadedModel` (see ``load_model``).
         raw: the labeled raw dataset (cases without a mask in labelsTr are pseudo-labelled too).
         out_dir: the new raw dataset folder, e.g. ``$nnUNet_raw/Dataset702_SynthBoosted``.
         images: extra unlabeled / class-only images (``<case>_0000<ending>``).

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from segcls3d.conversion.vertebrae import LEVEL_IDS, normalize_level
+from segcls3d.conversion.ct.vertebrae import LEVEL_IDS, normalize_level
 from segcls3d.errors import InputDataError
 
 FRACTURE_LABEL = "fracture"

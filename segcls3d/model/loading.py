@@ -55,9 +55,9 @@ def load_model(
         ModelFolderError: missing dataset.json/plans.json/checkpoints, or a trainer nnU-Net cannot find.
     """
     from segcls3d.nnunet_env import ensure_ext_trainer_path
-    from segcls3d.predict.head_predictor import HeadRecordingPredictor
-    from segcls3d.training.class_channels import class_channel_groups
-    from segcls3d.training.heads import get_head
+    from segcls3d.model.head_predictor import HeadRecordingPredictor
+    from segcls3d.model.class_channels import class_channel_groups
+    from segcls3d.model.heads import get_head
 
     folder = Path(model_folder)
     for required in ("dataset.json", "plans.json"):

@@ -21,8 +21,8 @@ from typing import Optional, Protocol
 
 import numpy as np
 
-from segcls3d.conversion.images2d import read_image_2d
-from segcls3d.conversion.rle import rle_union
+from segcls3d.conversion.images2d.reading import read_image_2d
+from segcls3d.conversion.images2d.rle import rle_union
 from segcls3d.errors import InputDataError
 
 
@@ -101,7 +101,7 @@ class MaskFiles:
 
 @dataclass(frozen=True)
 class RleMask:
-    """Union of RLE rows (see :mod:`segcls3d.conversion.rle`), labelled ``value``."""
+    """Union of RLE rows (see :mod:`segcls3d.conversion.images2d.rle`), labelled ``value``."""
 
     rles: tuple[str, ...]
     relative: bool = True

@@ -21,9 +21,9 @@ import os
 import sys
 from typing import Sequence
 
-from segcls3d.conversion.convert_2d import Case2D, run_2d
-from segcls3d.conversion.finish_2d import Dataset2DSpec, finish_2d
-from segcls3d.conversion.images2d import CHANNEL_MODES
+from segcls3d.conversion.images2d.convert import Case2D, run_2d
+from segcls3d.conversion.images2d.finish import Dataset2DSpec, finish_2d
+from segcls3d.conversion.images2d.reading import CHANNEL_MODES
 from segcls3d.conversion.runner import merge_records, summarize_results
 from segcls3d.conversion.script_support import add_output_argument, add_runner_arguments, exit_code, output_dir
 from segcls3d.conversion.splits import write_splits

@@ -14,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Optional
 
-from segcls3d.conversion.convert_2d import Case2D
-from segcls3d.conversion.mask_io import EmptyMask, MaskFiles, MissingMask, RleMask
-from segcls3d.conversion.rle import EMPTY_RLE, is_empty_rle
+from segcls3d.conversion.images2d.convert import Case2D
+from segcls3d.conversion.images2d.mask_io import EmptyMask, MaskFiles, MissingMask, RleMask
+from segcls3d.conversion.images2d.rle import EMPTY_RLE, is_empty_rle
 
 CLASS_NAME = "pneumothorax"
 
@@ -43,7 +43,7 @@ def rle_cases(
     Args:
         rle_table: ``{image id: [RLE rows]}`` (see ``label_tables.read_rle_csv``).
         image_index: ``{image id: file}``; listed ids without a file become skipped cases.
-        relative: RLE flavour (True = SIIM relative offsets), see :mod:`segcls3d.conversion.rle`.
+        relative: RLE flavour (True = SIIM relative offsets), see :mod:`segcls3d.conversion.images2d.rle`.
         groups: ``{image id: patient id}`` for the splits.
         mask_index: mask files that replace the RLE masks of positive images (CANDID-PTX PNG masks).
     """

@@ -25,10 +25,10 @@ from tqdm import tqdm
 
 from segcls3d.errors import InputDataError
 from segcls3d.labels import ClassDefinition
-from segcls3d.semisup.dataset_files import foreground_voxels, link_or_copy, remove_case_files, write_mask
-from segcls3d.semisup.finish import finish_dataset
-from segcls3d.semisup.raw_dataset import RawDataset
-from segcls3d.semisup.records import CaseRecord, RecordStore
+from segcls3d.pseudolabels.dataset_files import foreground_voxels, link_or_copy, remove_case_files, write_mask
+from segcls3d.pseudolabels.finish import finish_dataset
+from segcls3d.pseudolabels.raw_dataset import RawDataset
+from segcls3d.pseudolabels.records import CaseRecord, RecordStore
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]

@@ -9,10 +9,10 @@
 
 Unlabeled cases enter nnU-Net as images whose mask is all ``ignore`` (see :mod:`.unlabeled`).
 """
-from segcls3d.semisup.boosted import BoostDecision, boost_pseudo_mask
-from segcls3d.semisup.partial import partial_action, write_partial_dataset
-from segcls3d.semisup.pseudolabel import MODES, write_pseudolabel_dataset
-from segcls3d.semisup.records import CaseRecord
+from segcls3d.pseudolabels.boosted import BoostDecision, boost_pseudo_mask
+from segcls3d.pseudolabels.partial import partial_action, write_partial_dataset
+from segcls3d.pseudolabels.pseudolabel import MODES, write_pseudolabel_dataset
+from segcls3d.pseudolabels.records import CaseRecord
 
 __all__ = ["BoostDecision", "CaseRecord", "MODES", "boost_pseudo_mask", "partial_action", "write_partial_dataset",
            "write_pseudolabel_dataset"]

@@ -18,7 +18,7 @@ import torch
 def teacher_outputs(teacher, files: Sequence[Path], temperature: Optional[float] = None):
     """(mask, soft target or None, image properties, reader/writer) for the channel files of a case.
 
-    ``teacher`` is a :class:`segcls3d.predict.model.LoadedModel`; the mask is what nnU-Net's predictor
+    ``teacher`` is a :class:`segcls3d.model.loading.LoadedModel`; the mask is what nnU-Net's predictor
     would write; the soft target (C, *image array shape) float32 is only computed with ``temperature``.
     """
     from nnunetv2.inference.export_prediction import convert_predicted_logits_to_segmentation_with_correct_shape

@@ -3,7 +3,7 @@
 A training case is an image in ``imagesTr`` (``<case>_0000<ending>`` ...). A case **has no mask**
 when ``labelsTr/<case><ending>`` does not exist: that is how a user marks images that only carry
 a class label (a row in classification_labels.csv) or no label at all. nnU-Net itself would reject
-such a folder; :mod:`segcls3d.semisup.partial` and :mod:`segcls3d.semisup.pseudolabel` turn it into a
+such a folder; :mod:`segcls3d.pseudolabels.partial` and :mod:`segcls3d.pseudolabels.pseudolabel` turn it into a
 valid dataset.
 """
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Converting 2D cases (image + mask source + labels) into single-slice nnU-Net case files.
 
 A converter script builds one :class:`Case2D` per image and calls :func:`run_2d`; each case is
-read (:mod:`~segcls3d.conversion.images2d`), turned into single-slice volumes
-(:mod:`~segcls3d.conversion.single_slice`) and written with
+read (:mod:`~segcls3d.conversion.images2d.reading`), turned into single-slice volumes
+(:mod:`~segcls3d.conversion.images2d.single_slice`) and written with
 :func:`segcls3d.conversion.dataset_writer.write_case` under the shared resumable runner.
 
 The case table is stored once in a temporary pickle next to the output and each worker loads it
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from segcls3d.conversion.dataset_writer import write_case
-from segcls3d.conversion.images2d import read_image_2d
-from segcls3d.conversion.mask_io import MaskSource
+from segcls3d.conversion.images2d.reading import read_image_2d
+from segcls3d.conversion.images2d.mask_io import MaskSource
 from segcls3d.conversion.runner import CaseResult, run_cases
-from segcls3d.conversion.single_slice import single_slice_channels, single_slice_mask
+from segcls3d.conversion.images2d.single_slice import single_slice_channels, single_slice_mask
 from segcls3d.errors import InputDataError
 
 

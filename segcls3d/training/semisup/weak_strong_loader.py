@@ -2,7 +2,7 @@
 
 Labeled patches get nnU-Net's full augmentation. An unlabeled patch gets the weak (geometric)
 part; its strong view is that weak view plus nnU-Net's intensity transforms (see
-:mod:`segcls3d.semisup.augmentation_split`). ``data`` holds the labeled patches then the strong
+:mod:`segcls3d.training.semisup.augmentation_split`). ``data`` holds the labeled patches then the strong
 views; ``data_weak`` (n_unlabeled, ...) the weak views, aligned voxel by voxel with the strong ones.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from threadpoolctl import threadpool_limits
 
-from segcls3d.semisup.augmentation_split import split_weak_strong
-from segcls3d.semisup.patch_sampling import collate, crop_case
-from segcls3d.semisup.semisup_loader import SemiSupervisedDataLoader
+from segcls3d.training.semisup.augmentation_split import split_weak_strong
+from segcls3d.training.semisup.patch_sampling import collate, crop_case
+from segcls3d.training.semisup.semisup_loader import SemiSupervisedDataLoader
 
 
 class WeakStrongDataLoader(SemiSupervisedDataLoader):

@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Union
 
-from segcls3d.conversion.vertebra_cases import VertebraCase
-from segcls3d.conversion.vertebrae import CERVICAL
+from segcls3d.conversion.ct.vertebra_cases import VertebraCase
+from segcls3d.conversion.ct.vertebrae import CERVICAL
 from segcls3d.errors import LabelFileError
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from nnunetv2.inference.predict_from_raw_data import nnUNetPredictor
 
-from segcls3d.training.heads import get_head
+from segcls3d.model.heads import get_head
 
 
 class HeadRecordingPredictor(nnUNetPredictor):

@@ -18,7 +18,7 @@ import numpy as np
 
 from segcls3d.errors import InputDataError
 from segcls3d.io import atomic_path
-from segcls3d.semisup.soft_targets import load_soft_target
+from segcls3d.labels.soft_targets import load_soft_target
 
 logger = logging.getLogger(__name__)
 

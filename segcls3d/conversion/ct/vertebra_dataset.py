@@ -14,7 +14,7 @@ from typing import Mapping, Optional
 from segcls3d.conversion.dataset_writer import finalize_dataset
 from segcls3d.conversion.runner import CaseResult, check_settings, merge_records, run_cases, write_summary
 from segcls3d.conversion.splits import write_splits
-from segcls3d.conversion.vertebra_cases import (
+from segcls3d.conversion.ct.vertebra_cases import (
     ConversionOptions,
     VertebraCase,
     VertebraeSource,

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from segcls3d.conversion.vertebrae import CERVICAL, TOTALSEG_TOTAL_IDS, read_level_map, totalseg_name
+from segcls3d.conversion.ct.vertebrae import CERVICAL, TOTALSEG_TOTAL_IDS, read_level_map, totalseg_name
 from segcls3d.errors import ModelFolderError
 
 logger = logging.getLogger(__name__)

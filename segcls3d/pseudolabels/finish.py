@@ -9,9 +9,9 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from segcls3d.labels import LABELS_FILENAME, write_case_labels
-from segcls3d.semisup.dataset_files import link_test_split, write_dataset_json
-from segcls3d.semisup.raw_dataset import RawDataset
-from segcls3d.semisup.records import CaseRecord, RecordStore
+from segcls3d.pseudolabels.dataset_files import link_test_split, write_dataset_json
+from segcls3d.pseudolabels.raw_dataset import RawDataset
+from segcls3d.pseudolabels.records import CaseRecord, RecordStore
 
 logger = logging.getLogger(__name__)
 

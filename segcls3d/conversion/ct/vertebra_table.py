@@ -19,9 +19,9 @@ import logging
 from pathlib import Path
 from typing import Optional, Union
 
-from segcls3d.conversion.vertebra_cases import VertebraCase
-from segcls3d.conversion.vertebra_targets import binarize
-from segcls3d.conversion.vertebrae import LEVELS, normalize_level
+from segcls3d.conversion.ct.vertebra_cases import VertebraCase
+from segcls3d.conversion.ct.vertebra_targets import binarize
+from segcls3d.conversion.ct.vertebrae import LEVELS, normalize_level
 from segcls3d.errors import InputDataError, LabelFileError
 
 logger = logging.getLogger(__name__)

@@ -2,14 +2,14 @@
 
 CheXseg trains the student with "binary cross-entropy loss with a sigmoid temperature tau = 10"
 on the teacher's predicted probabilities. Here, for the teacher's logit map z (nnU-Net's logits,
-averaged over folds, on the image grid; see :mod:`segcls3d.semisup.teacher`):
+averaged over folds, on the image grid; see :mod:`segcls3d.pseudolabels.teacher`):
 
 * label (softmax) datasets store ``q = softmax(z / tau)`` over the output channels. With one
   foreground label this *is* CheXseg's sigmoid with temperature: softmax over (background,
   foreground) = sigmoid((z_fg - z_bg) / tau);
 * region (sigmoid) datasets store ``q = sigmoid(z / tau)`` per region, exactly CheXseg's.
 
-The student's logits are divided by the same tau in the loss (:func:`segcls3d.semisup.losses.
+The student's logits are divided by the same tau in the loss (:func:`segcls3d.training.semisup.losses.
 distillation_loss`). Soft targets are stored next to the dataset as ``softTargetsTr/<case>.npz``
 (key ``soft_target``, float16, shape (C, *image array shape) in the array order of the dataset's
 image reader); dataset.json records them as ``"segcls3d": {"soft_targets": {"folder": ...,
