@@ -49,6 +49,7 @@ def make_dataset(root: Path, dataset_id: int, configuration: str, shape: tuple[i
 
     Sets nnUNet_raw/preprocessed/results and nnUNet_extTrainer in ``os.environ`` (inherited by workers).
     """
+    # local: the benchmark workers import this module and time their own (torch, nnU-Net) imports
     from segcls3d.pipeline import NnUNetPaths, plan_and_preprocess
     from segcls3d.plans import write_preset_plans
     from segcls3d.synth import SynthConfig, generate_dataset
@@ -56,8 +57,8 @@ def make_dataset(root: Path, dataset_id: int, configuration: str, shape: tuple[i
     paths = NnUNetPaths.under(root)
     paths.apply()
     name = f"Dataset{dataset_id:03d}_Bench{len(shape)}D"
-    n_objects = max(6, round((100 if len(shape) == 3 else 50) * float(np.prod(shape)) / (48 ** len(shape)
-                                                                                            if len(shape) == 3 else 96 ** 2)))
+    reference_size = 48 ** 3 if len(shape) == 3 else 96 ** 2
+    n_objects = max(6, round((100 if len(shape) == 3 else 50) * float(np.prod(shape)) / reference_size))
     config = SynthConfig(dim=len(shape), shape=shape, n_train=n_train, n_test=n_test, target_size=2.5,
                          n_objects=n_objects, distractor_kinds=3, seed=seed, dataset_name=name)
     raw = generate_dataset(config, paths.raw / name, progress=False)

@@ -90,8 +90,9 @@ def worker(tool: str, tool_args: list[str]) -> dict:
     from nnunetv2.inference import predict_from_raw_data as nnunet_predict
 
     if tool == "segcls3d predict":
-        import segcls3d.predict.case as case_module
+        # local on purpose: these imports are part of the measured start-up time (import_s)
         import segcls3d.model.loading as model_module
+        import segcls3d.predict.case as case_module
         import segcls3d.predict.run as run_module
         from segcls3d.cli.main import main as segcls3d_main
 
@@ -140,6 +141,7 @@ def tool_commands(model: Path, input_dir: Path, out_dir: Path, args, device: str
 
 def train_model(args, work: Path, device: str) -> tuple[Path, Path, float]:
     """Synthetic dataset + a short training with the real nnUNetv2_train (CPU-friendly worker counts)."""
+    # local: the module level stays light because worker processes time their own imports
     from segcls3d.pipeline import model_folder, train
 
     started = time.perf_counter()
@@ -250,6 +252,7 @@ def main(argv=None) -> int:
         Path(args.result_file).write_text(json.dumps(worker(args.worker, tool_args)))
         return 0
 
+    # local: the module level stays light because worker processes time their own imports
     from segcls3d.nnunet_env import ensure_ext_trainer_path
 
     device = common.resolve_device(args.device)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -157,8 +156,7 @@ def aggregate(runs: dict[str, list[dict]]) -> dict[str, dict]:
     summary = {}
     for name, results in runs.items():
         ok = [r for r in results if "error" not in r]
-        pool = lambda key: [v for r in ok for v in r[key]]  # noqa: E731
-        s = {key: common.describe(pool(key)) for key in
+        s = {key: common.describe([v for r in ok for v in r[key]]) for key in
              ("train_iteration_s", "train_load_s", "train_step_s", "val_iteration_s", "val_step_s")}
         s["val_epoch_end_s"] = common.describe([r["val_epoch_end_s"] for r in ok])
         s["setup_s"] = common.describe([r["setup_s"] for r in ok])
@@ -205,7 +203,8 @@ def markdown(summary: dict, meta: dict) -> str:
             common.fmt(s.get("epoch_estimate_s"), 1), common.fmt(r.get("epoch_estimate_s"), 2), mem,
         ])
     headers = ["trainer", "train s/it, median (IQR)", f"x {BASELINE}", "of which data s/it",
-               "val s/it, median (IQR)", f"x {BASELINE}", "val epoch end s", "est. epoch s", f"x {BASELINE}", "peak MiB"]
+               "val s/it, median (IQR)", f"x {BASELINE}", "val epoch end s", "est. epoch s", f"x {BASELINE}",
+               "peak MiB"]
     first = next((r for rs in meta["runs"].values() for r in rs if "error" not in r), {})
     n_tr, n_val = first.get("num_iterations_per_epoch", "?"), first.get("num_val_iterations_per_epoch", "?")
     a = meta["settings"]

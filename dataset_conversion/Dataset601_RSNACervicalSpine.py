@@ -18,6 +18,10 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from segcls3d.conversion.ct.rsna_spine import rsna_cases
+from segcls3d.conversion.ct.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
+from segcls3d.conversion.ct.vertebra_dataset import convert_vertebra_dataset
+from segcls3d.conversion.ct.vertebra_targets import target_spec
+from segcls3d.conversion.ct.vertebrae import CERVICAL
 from segcls3d.conversion.script_support import (
     add_output_argument,
     add_runner_arguments,
@@ -26,10 +30,6 @@ from segcls3d.conversion.script_support import (
     output_dir,
     run_script,
 )
-from segcls3d.conversion.ct.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
-from segcls3d.conversion.ct.vertebra_dataset import convert_vertebra_dataset
-from segcls3d.conversion.ct.vertebra_targets import target_spec
-from segcls3d.conversion.ct.vertebrae import CERVICAL
 
 DATASET_NAME = "Dataset601_RSNACervicalSpine"
 

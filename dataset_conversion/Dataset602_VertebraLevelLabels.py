@@ -17,6 +17,10 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from segcls3d.conversion.ct.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
+from segcls3d.conversion.ct.vertebra_dataset import convert_vertebra_dataset
+from segcls3d.conversion.ct.vertebra_table import level_table_cases
+from segcls3d.conversion.ct.vertebra_targets import target_spec
 from segcls3d.conversion.script_support import (
     add_output_argument,
     add_runner_arguments,
@@ -25,10 +29,6 @@ from segcls3d.conversion.script_support import (
     output_dir,
     run_script,
 )
-from segcls3d.conversion.ct.vertebra_cases import TOTALSEG_CACHE_DIRNAME, ConversionOptions, VertebraeSource
-from segcls3d.conversion.ct.vertebra_dataset import convert_vertebra_dataset
-from segcls3d.conversion.ct.vertebra_table import level_table_cases
-from segcls3d.conversion.ct.vertebra_targets import target_spec
 
 DATASET_NAME = "Dataset602_VertebraLevelLabels"
 

@@ -15,17 +15,17 @@ Output: one single-slice volume per image, label 1 = pneumothorax (negatives: em
 from __future__ import annotations
 
 import argparse
-import sys
 import logging
+import sys
 from pathlib import Path
 
 from segcls3d.conversion.images2d.cli import add_common_arguments, run_converter
-from segcls3d.conversion.script_support import run_script
 from segcls3d.conversion.images2d.file_index import index_image_files
 from segcls3d.conversion.images2d.finish import Dataset2DSpec
+from segcls3d.conversion.images2d.pneumothorax import CLASS_NAME, rle_cases
 from segcls3d.conversion.images2d.reading import IMAGE_SUFFIXES
 from segcls3d.conversion.label_tables import clean_image_id, read_csv_rows, read_rle_csv
-from segcls3d.conversion.images2d.pneumothorax import CLASS_NAME, rle_cases
+from segcls3d.conversion.script_support import run_script
 
 logger = logging.getLogger("Dataset611_CANDIDPTX")
 NAME = "Dataset611_CANDIDPTX"

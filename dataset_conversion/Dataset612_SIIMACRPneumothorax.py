@@ -15,18 +15,18 @@ splits_final.json grouped by the DICOM PatientID.
 from __future__ import annotations
 
 import argparse
-import sys
 import logging
+import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
 from segcls3d.conversion.images2d.cli import add_common_arguments, run_converter
-from segcls3d.conversion.script_support import run_script
 from segcls3d.conversion.images2d.file_index import index_image_files
 from segcls3d.conversion.images2d.finish import Dataset2DSpec
-from segcls3d.conversion.label_tables import read_rle_csv
 from segcls3d.conversion.images2d.pneumothorax import CLASS_NAME, rle_cases
+from segcls3d.conversion.label_tables import read_rle_csv
+from segcls3d.conversion.script_support import run_script
 
 logger = logging.getLogger("Dataset612_SIIMACRPneumothorax")
 NAME = "Dataset612_SIIMACRPneumothorax"

@@ -19,19 +19,19 @@ kept with an all-``ignore`` mask (label 2) so that classification-only images jo
 from __future__ import annotations
 
 import argparse
-import sys
 import re
+import sys
 from pathlib import Path
 from typing import Optional
 
 from segcls3d.conversion.images2d.cli import add_common_arguments, run_converter
-from segcls3d.conversion.script_support import run_script
 from segcls3d.conversion.images2d.convert import Case2D
 from segcls3d.conversion.images2d.file_index import index_image_files
 from segcls3d.conversion.images2d.finish import Dataset2DSpec
+from segcls3d.conversion.images2d.mask_io import FilledMask, MaskFiles, MissingMask, RelabelledMask
 from segcls3d.conversion.images2d.reading import IMAGE_SUFFIXES
 from segcls3d.conversion.label_tables import read_label_table
-from segcls3d.conversion.images2d.mask_io import FilledMask, MaskFiles, MissingMask, RelabelledMask
+from segcls3d.conversion.script_support import run_script
 from segcls3d.errors import InputDataError
 
 NAME = "Dataset614_ChestXrayLungs"

@@ -18,13 +18,13 @@ import sys
 from pathlib import Path
 
 from segcls3d.conversion.images2d.cli import add_common_arguments, run_converter
-from segcls3d.conversion.script_support import output_dir, run_script
 from segcls3d.conversion.images2d.convert import Case2D
 from segcls3d.conversion.images2d.file_index import index_image_files
 from segcls3d.conversion.images2d.finish import Dataset2DSpec
+from segcls3d.conversion.images2d.mask_io import EmptyMask, MaskFiles, MissingMask
 from segcls3d.conversion.images2d.reading import IMAGE_SUFFIXES
 from segcls3d.conversion.label_tables import read_csv_rows
-from segcls3d.conversion.images2d.mask_io import EmptyMask, MaskFiles, MissingMask
+from segcls3d.conversion.script_support import output_dir, run_script
 from segcls3d.errors import InputDataError, LabelFileError
 from segcls3d.labels import CaseLabels
 
@@ -78,7 +78,9 @@ def mask_source(mask_index: dict[str, Path], case_id: str, binary: bool, max_lab
     path = mask_index.get(case_id)
     if path is not None:
         return MaskFiles((str(path),), binary=binary, max_label=max_label)
-    return EmptyMask() if empty_if_missing else MissingMask("no mask file found (use --empty-missing-masks for negatives)")
+    if empty_if_missing:
+        return EmptyMask()
+    return MissingMask("no mask file found (use --empty-missing-masks for negatives)")
 
 
 def collect_cases(args: argparse.Namespace, classes: list[str], label_names: list[str]) -> list[Case2D]:

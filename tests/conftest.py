@@ -12,6 +12,12 @@ from typing import Callable
 
 import pytest
 
+#: Test-only trainer schedules (``_smoke``); nnU-Net searches every folder of the variable, and
+#: segcls3d adds the product's ``trainers/`` folder itself (``segcls3d.nnunet_env``).
+TEST_TRAINERS = Path(__file__).resolve().parent / "trainers"
+os.environ["nnUNet_extTrainer"] = os.pathsep.join(
+    p for p in (str(TEST_TRAINERS), *os.environ.get("nnUNet_extTrainer", "").split(os.pathsep)) if p)
+
 
 @dataclass(frozen=True)
 class TinyDataset:

@@ -1,16 +1,5 @@
-"""nnUNetTrainerCls and its short-schedule variants (defined in segcls3d; found via nnUNet_extTrainer)."""
-from segcls3d.training.trainers import nnUNetTrainerCls
-from segcls3d.training.variants import (
-    nnUNetTrainerCls_1epoch,
-    nnUNetTrainerCls_5epochs,
-    nnUNetTrainerCls_demo,
-    nnUNetTrainerCls_smoke,
-)
+"""nnUNetTrainerCls and its schedules (defined in segcls3d; found via nnUNet_extTrainer)."""
+from segcls3d.training.cls import nnUNetTrainerCls
+from segcls3d.training.variants import nnUNetTrainerCls_5epochs, nnUNetTrainerCls_demo, nnUNetTrainerCls_exp
 
-__all__ = [
-    "nnUNetTrainerCls",
-    "nnUNetTrainerCls_1epoch",
-    "nnUNetTrainerCls_5epochs",
-    "nnUNetTrainerCls_demo",
-    "nnUNetTrainerCls_smoke",
-]
+__all__ = ["nnUNetTrainerCls", "nnUNetTrainerCls_5epochs", "nnUNetTrainerCls_demo", "nnUNetTrainerCls_exp"]

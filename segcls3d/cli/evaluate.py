@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import warnings
+
+from segcls3d.errors import InputDataError
+from segcls3d.io import write_json_atomic
 
 logger = logging.getLogger("segcls3d.evaluate")
 
@@ -41,12 +45,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
-    from segcls3d.errors import InputDataError
+    # segcls3d.evaluate loads pandas and scikit-learn: imported here so that `segcls3d --help` stays fast
     from segcls3d.evaluate import evaluate_predictions, evaluate_rsna, format_table, plot_roc_result
     from segcls3d.evaluate.inputs import load_class_label_ids
-    from segcls3d.io import write_json_atomic
 
     if (args.pred_masks is None) != (args.gt_masks is None):
         raise InputDataError("--pred-masks and --gt-masks must be given together")
@@ -62,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
                                       gt_masks=args.gt_masks, class_label_ids=class_ids,
                                       n_bootstrap=args.bootstrap, seed=args.seed)
         if args.rsna:
-            result["rsna"] = evaluate_rsna(args.predictions, args.labels, score=args.score)
+            result = result.with_rsna(evaluate_rsna(args.predictions, args.labels, score=args.score))
     print(format_table(result))
     if args.json:
-        logger.info("wrote %s", write_json_atomic(args.json, result))
+        logger.info("wrote %s", write_json_atomic(args.json, result.to_dict()))
     if args.plot:
         logger.info("wrote %s", plot_roc_result(result, args.plot))
     return 0

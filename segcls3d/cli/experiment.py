@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 EXPERIMENT_HELP = ("a|training_size b|prevalence_low c|prevalence_high d|size_bias e|target_size f|spurious "
                    "g|location_bias h|summarizers i|semisup (label fractions, semi-supervised; Fig. 7), or all")
-SEMISUP_NAMES = ("i", "semisup")
 
 
 def id_range(text: str) -> tuple[int, int]:
@@ -21,7 +21,7 @@ def id_range(text: str) -> tuple[int, int]:
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "experiment", help="run the paper's synthetic experiments (Fig. 5a-g, Fig. 6) with our trainers",
+        "experiment", help="run the paper's synthetic experiments (Fig. 5a-g, 6, 7) with our trainers",
         description="For each swept value and seed: generate the synthetic dataset, plan/preprocess it with "
                     "nnU-Net, train SegCls, Cls and Multitask with nnUNetv2_train (same plans, same schedule), "
                     "predict the test set, evaluate, and write OUT/NAME/<dim>d/<value>/seed<k>/<method>.json. "
@@ -45,12 +45,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from segcls3d.experiments import build_plan, describe_plan, get_suite, run_plan
-    from segcls3d.experiments.registry import REGISTRY_FILENAME, DatasetRegistry
-    from segcls3d.experiments.semisup_runner import describe_semisup, run_semisup
-    from segcls3d.experiments.suites import with_overrides
+    # loaded here, not at the top: `segcls3d --help` imports every command module (see cli/main.py)
+    from segcls3d.experiments.plan import DatasetRegistry, build_plan, describe_plan, get_suite, with_overrides
+    from segcls3d.experiments.plan.registry import REGISTRY_FILENAME
 
     out = Path(args.out)
     registry = DatasetRegistry(out / REGISTRY_FILENAME, *args.id_range)
@@ -59,25 +56,16 @@ def run(args: argparse.Namespace) -> int:
     schedule = "" if args.schedule == "stock" else args.schedule
     single = args.names[0] if len(args.names) == 1 and args.names[0] != "all" else None
     suite = with_overrides(get_suite(args.config), schedule, single, args.values)
-    main_names = [n for n in args.names if n not in SEMISUP_NAMES]
-    semisup = "all" in args.names or len(main_names) < len(args.names)
-    summaries = []
-    if main_names:
-        plan = build_plan(suite, main_names, args.dim, args.seeds, out, registry=registry)
-        print(describe_plan(plan, list_jobs=args.dry_run))
-        if not args.dry_run:
-            summaries.append(run_plan(plan, device=args.device))
-    if semisup:
-        print(describe_semisup(suite, args.dim, args.seeds, out))
-        if not args.dry_run:
-            summaries.append(run_semisup(suite, args.dim, args.seeds, out, registry, device=args.device))
+    plan = build_plan(suite, args.names, args.dim, args.seeds, out, registry=registry)
+    print(describe_plan(plan, list_jobs=args.dry_run))
     if args.dry_run:
         return 0
-    failures = [f for s in summaries for f in s.failures]
-    print(f"\n{sum(s.n_targets for s in summaries)} runs: {sum(s.n_already_done for s in summaries)} done before, "
-          f"{sum(s.n_written for s in summaries)} written now, {len(failures)} failed; "
-          f"{sum(s.seconds for s in summaries) / 60:.1f} min")
-    for path, error in failures:
+    from segcls3d.experiments.run import run_plan  # torch and nnU-Net: only when something runs
+
+    summary = run_plan(plan, device=args.device)
+    print(f"\n{summary.n_runs} runs: {summary.n_already_done} done before, {summary.n_written} written now, "
+          f"{len(summary.failures)} failed; {summary.seconds / 60:.1f} min")
+    for path, error in summary.failures:
         print(f"FAILED {path}: {error}")
     print(f"report: segcls3d report --runs {out} -o docs/experiments")
-    return 1 if failures else 0
+    return 1 if summary.failures else 0

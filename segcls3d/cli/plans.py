@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import json
+
+from segcls3d.errors import SegCls3dError
 
 
 def add_parser(subparsers) -> None:
@@ -19,9 +22,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
-    from segcls3d.errors import SegCls3dError
+    # numpy and nnU-Net's planner: imported here so that `segcls3d --help` stays fast (see cli.main)
     from segcls3d.plans.presets import describe, load_preset, preset_names, write_preset_plans
 
     if args.list:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from segcls3d.defaults import DEFAULT_TAU
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
@@ -17,7 +19,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("-chk", "--checkpoint", default="checkpoint_final.pth", help="checkpoint file name")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
     p.add_argument("--threshold", type=float, default=0.5, help="t: voxel probability threshold (default 0.5)")
-    p.add_argument("--tau", type=float, default=None, help="tau: minimum positive size (default 10 voxels)")
+    p.add_argument("--tau", type=float, default=None,
+                   help=f"tau: minimum positive size (default {DEFAULT_TAU:g} voxels)")
     p.add_argument("--tau-unit", choices=("voxels", "mm3"), default="voxels", help="unit of --tau")
     p.add_argument("--score", default="paper", help="case score: paper | max | topk_mean | soft_volume")
     p.add_argument("--top-k", type=int, default=10, help="k for --score topk_mean")
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.summarizer:
         summarizer = load_summarizer(args.summarizer)
     else:
-        summarizer = RuleBasedSummarizer(threshold=args.threshold, tau=10 if args.tau is None else args.tau,
+        summarizer = RuleBasedSummarizer(threshold=args.threshold, tau=DEFAULT_TAU if args.tau is None else args.tau,
                                          tau_unit=args.tau_unit, score=args.score, top_k=args.top_k)
     model = load_model(args.model, folds, args.checkpoint, args.device, not args.disable_tta, args.step_size)
     report = predict_folder(model, args.input, args.output, summarizer, args.save_probabilities,

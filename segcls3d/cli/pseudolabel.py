@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections import Counter
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -59,9 +61,7 @@ def _common(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-    from collections import Counter
-
+    # torch and nnU-Net: imported here so that `segcls3d --help` stays fast (see cli.main)
     if args.mode == "partial":
         from segcls3d.pseudolabels.partial import write_partial_dataset
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from segcls3d.errors import SegCls3dError
+
 METHODS = ("threshold", "fc", "gap_fc", "cnn", "embedding_simple", "embedding_complex")
 
 
@@ -58,7 +60,8 @@ def add_parser(subparsers) -> None:
                      help="pooled input size per axis (fc/cnn default 16^3 or 32^2; embeddings default 8)")
     fit.add_argument("--layer", choices=("shallow", "deep"), default="deep",
                      help="embedding layer: shallow = last decoder stage, deep = two stages earlier (default)")
-    fit.add_argument("--device", default="cpu", help="device for the embedding methods' feature extraction (default cpu; heads train on cpu)")
+    fit.add_argument("--device", default="cpu",
+                     help="device for the embedding methods' feature extraction (default cpu; heads train on cpu)")
     fit.add_argument("-chk", "--checkpoint", default="checkpoint_final.pth", help="checkpoint for embeddings")
     fit.add_argument("--preprocessed", default=None,
                      help="preprocessed data folder (default $nnUNet_preprocessed/<dataset>/<data_identifier>)")
@@ -66,6 +69,7 @@ def add_parser(subparsers) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
+    # the summarize package loads scipy, pandas and scikit-learn: imported here so `segcls3d --help` stays fast
     from segcls3d.summarize import save_summarizer
     from segcls3d.summarize.trained import FitOptions, fit_summarizer, summarize_fit
 
@@ -75,8 +79,6 @@ def run_fit(args: argparse.Namespace) -> int:
     try:
         summarizer = fit_summarizer(args.model, args.labels, args.method, options)
     except ValueError as exc:
-        from segcls3d.errors import SegCls3dError
-
         raise SegCls3dError(str(exc)) from None
     path = save_summarizer(args.output, summarizer)
     print(f"{args.method} summarizer fitted on {summarizer.training['n_cases']} out-of-fold cases -> {path}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -57,8 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the config, generate the dataset and print a one-line summary per split."""
-    import csv
-
+    # numpy and SimpleITK: imported here so that `segcls3d --help` stays fast (see cli.main)
     from segcls3d.synth import SynthConfig, generate_dataset
     from segcls3d.synth.writer import METADATA_FILENAME
 

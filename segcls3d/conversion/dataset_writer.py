@@ -11,15 +11,17 @@ once at the end (after all shards are merged)::
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
+
+import numpy as np
 
 from segcls3d.conversion.runner import CaseResult
 from segcls3d.errors import InputDataError
 from segcls3d.io import atomic_path
+from segcls3d.io.dataset_json import write_dataset_json
 from segcls3d.labels import LABELS_FILENAME, class_definitions, write_case_labels
+from segcls3d.labels.case_labels import raw_case_ids
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +65,6 @@ def write_case(
 
 
 def _check_same_grid(image, label, case_id: str, tol: float = 1e-3) -> None:
-    import numpy as np
-
     same = (
         image.GetSize() == label.GetSize()
         and np.allclose(image.GetSpacing(), label.GetSpacing(), atol=tol)
@@ -106,8 +106,6 @@ def finalize_dataset(
         InputDataError: no case was converted, or a converted case's image file is missing.
         LabelFileError: the class block refers to unknown labels, or a label value is not 0/1/None.
     """
-    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
-
     out_dir = Path(out_dir)
     done = [r for r in results if r.status == "done"]
     if not done:
@@ -130,26 +128,14 @@ def finalize_dataset(
 
     write_case_labels(out_dir / LABELS_FILENAME, {r.case_id: dict(r.labels) for r in done}, classes)
     num_training = sum(r.split == "train" for r in done)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".dataset_json_") as tmp:
-        generate_dataset_json(
-            tmp,
-            dict(channel_names),
-            dict(labels),
-            num_training,
-            file_ending,
-            dataset_name=dataset_name,
-            description=description,
-            **extra,
-        )
-        os.replace(Path(tmp) / "dataset.json", out_dir / "dataset.json")
+    write_dataset_json(out_dir, channel_names, labels, num_training, file_ending,
+                       dataset_name=dataset_name, description=description, **extra)
     logger.info(
         "%s: dataset.json with %d training case(s), %d test case(s)", out_dir, num_training, len(done) - num_training
     )
 
 
 def _warn_about_extra_cases(out_dir: Path, done_ids: set[str], file_ending: str) -> Optional[list[str]]:
-    from segcls3d.labels.case_labels import raw_case_ids
-
     extra = sorted((raw_case_ids(out_dir, "imagesTr") | raw_case_ids(out_dir, "imagesTs")) - done_ids)
     if extra:
         logger.warning(

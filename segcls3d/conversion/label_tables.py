@@ -1,8 +1,9 @@
 """Image-level labels from the CSV files that public datasets ship (ISIC ground truth, etc.).
 
-Values are read like ``classification_labels.csv`` values: 0/1 (also ``0.0``/``1.0``, true/false,
-yes/no), empty or NaN = unknown. For a CSV that already has a ``case_id`` column and one column per
-class, use :meth:`segcls3d.labels.CaseLabels.load` instead (the generic converter does).
+Values are read by :func:`segcls3d.labels.values.parse_label_value` with ``lenient=True``: 0/1
+(also ``0.0``/``1.0``, true/false, yes/no), empty or NaN = unknown. For a CSV that already has a
+``case_id`` column and one column per class, use :meth:`segcls3d.labels.CaseLabels.load` instead
+(the generic converter does).
 
 Example:
     >>> table = read_label_table("ISIC-2017_Training_Part3_GroundTruth.csv", ["melanoma"],
@@ -17,23 +18,9 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from segcls3d.errors import LabelFileError
+from segcls3d.labels.values import parse_label_value
 
 PathLike = Union[str, Path]
-_TRUE = {"1", "1.0", "true", "yes"}
-_FALSE = {"0", "0.0", "false", "no"}
-_UNKNOWN = {"", "nan", "na", "n/a", "none", "?"}
-
-
-def parse_label_value(raw: str) -> Optional[float]:
-    """``"1"`` -> 1.0, ``"0.0"`` -> 0.0, ``""`` -> None; raises ValueError otherwise."""
-    value = str(raw).strip().lower()
-    if value in _TRUE:
-        return 1.0
-    if value in _FALSE:
-        return 0.0
-    if value in _UNKNOWN:
-        return None
-    raise ValueError(raw)
 
 
 def read_csv_rows(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
@@ -67,7 +54,8 @@ def require_columns(path: PathLike, header: Sequence[str], columns: Sequence[str
         raise LabelFileError(f"{path}: missing column(s) {missing}; header is {list(header)}")
 
 
-def read_label_table(path: PathLike, columns: Sequence[str], *, id_column: str = "case_id") -> dict[str, dict[str, Optional[float]]]:
+def read_label_table(path: PathLike, columns: Sequence[str], *,
+                     id_column: str = "case_id") -> dict[str, dict[str, Optional[float]]]:
     """``{case: {column: 0/1/None}}`` from a CSV with one row per case.
 
     Raises:
@@ -86,7 +74,7 @@ def read_label_table(path: PathLike, columns: Sequence[str], *, id_column: str =
         values = {}
         for name in columns:
             try:
-                values[name] = parse_label_value(record[name])
+                values[name] = parse_label_value(record[name], lenient=True)
             except ValueError:
                 raise LabelFileError(
                     f"{path}, line {line_no}: case '{case_id}', column '{name}' has value {record[name]!r}; "

@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import multiprocessing
@@ -32,12 +31,14 @@ from typing import Callable, Optional, Sequence
 from tqdm import tqdm
 
 from segcls3d.errors import InputDataError, SegCls3dError
-from segcls3d.io import write_json_atomic, write_text_atomic
+from segcls3d.io import write_text_atomic
+from segcls3d.io.records import RecordFolder
 
 logger = logging.getLogger(__name__)
 
 LOG_DIRNAME = "conversion_log"
 SUMMARY_FILENAME = "summary.txt"
+SETTINGS_FILENAME = "settings.txt"  # JSON, but not *.json: those are case records
 STATUSES = ("done", "skipped", "failed")
 SPLITS = ("train", "test")
 
@@ -113,20 +114,26 @@ def log_dir(out_dir: Path) -> Path:
     return Path(out_dir) / LOG_DIRNAME
 
 
+def records(out_dir: Path) -> RecordFolder:
+    """The per-case records (and the settings) of a conversion: ``out_dir/conversion_log/``."""
+    return RecordFolder(log_dir(out_dir), settings_name=SETTINGS_FILENAME)
+
+
 def record_path(out_dir: Path, case_id: str) -> Path:
     """Path of the JSON record of one case."""
-    return log_dir(out_dir) / f"{case_id}.json"
+    return records(out_dir).path(case_id)
 
 
 def read_record(out_dir: Path, case_id: str) -> Optional[CaseResult]:
-    """The stored record of a case, or None when there is none (or it is unreadable)."""
-    path = record_path(out_dir, case_id)
-    if not path.is_file():
+    """The stored record of a case, or None when there is none (or it is unreadable: a warning is logged)."""
+    store = records(out_dir)
+    data = store.read(case_id)
+    if data is None:
         return None
     try:
-        return CaseResult.from_json(json.loads(path.read_text()), source=str(path))
-    except (json.JSONDecodeError, SegCls3dError) as exc:
-        logger.warning("ignoring unreadable record %s (%s); the case is converted again", path, exc)
+        return CaseResult.from_json(data, source=str(store.path(case_id)))
+    except SegCls3dError as exc:
+        logger.warning("ignoring unreadable record %s (%s); the case is converted again", store.path(case_id), exc)
         return None
 
 
@@ -187,8 +194,9 @@ def run_cases(
     if results:
         logger.info("%d case(s) already converted (records say done), %d to do", len(results), len(todo))
 
+    store = records(out_dir)
     for result in _iterate(todo, convert_one, num_processes, desc):
-        write_json_atomic(record_path(out_dir, result.case_id), result.to_json())
+        store.write(result.case_id, result.to_json())
         if result.status != "done":
             logger.warning("case %s %s: %s", result.case_id, result.status, result.message)
         results[result.case_id] = result
@@ -259,32 +267,15 @@ def _check_result(result: CaseResult, source: str) -> None:
         raise InputDataError(f"{source}: split {result.split!r} is not one of {SPLITS}")
 
 
-SETTINGS_FILENAME = "settings.txt"  # JSON, but not *.json: those are case records
-
-
 def check_settings(out_dir: Path, settings: dict) -> None:
     """Record the options that shape the output, or check them against the recorded ones.
 
     Resuming into a folder converted with other options would silently mix two kinds of cases.
 
     Raises:
-        InputDataError: the folder was converted with different settings.
+        InputDataError: the folder was converted with different settings (the message names them).
     """
-    path = log_dir(out_dir) / SETTINGS_FILENAME
-    current = json.loads(json.dumps(settings, default=str))
-    if path.is_file():
-        try:
-            previous = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            previous = None
-        if previous is not None and previous != current:
-            changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
-            details = ", ".join(f"{k}: {previous.get(k)!r} -> {current.get(k)!r}" for k in changed)
-            raise InputDataError(
-                f"{out_dir} was converted with other settings ({details}); "
-                "use a new output folder, or delete it to start over"
-            )
-    write_json_atomic(path, current)
+    records(out_dir).check_settings(settings, what=str(out_dir))
 
 
 def merge_records(out_dir: Path) -> list[CaseResult]:
@@ -293,16 +284,11 @@ def merge_records(out_dir: Path) -> list[CaseResult]:
     Raises:
         InputDataError: there is no ``conversion_log`` folder, or a record is malformed.
     """
-    folder = log_dir(out_dir)
-    if not folder.is_dir():
-        raise InputDataError(f"{folder}: no conversion records found (run the conversion first)")
-    results = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise InputDataError(f"{path}: conversion record is not valid JSON ({exc})") from None
-        results.append(CaseResult.from_json(data, source=str(path)))
+    store = records(out_dir)
+    if not Path(store.folder).is_dir():
+        raise InputDataError(f"{store.folder}: no conversion records found (run the conversion first)")
+    stored = store.read_all(strict=True)
+    results = [CaseResult.from_json(data, source=str(store.path(key))) for key, data in stored.items()]
     return sorted(results, key=lambda r: r.case_id)
 
 

@@ -85,7 +85,7 @@ def output_dir(out: Optional[str], dataset_name: str) -> Path:
     """
     if out:
         return Path(out)
-    from nnunetv2.paths import nnUNet_raw
+    from nnunetv2.paths import nnUNet_raw  # warns on import when the variables are unset; only needed here
 
     if not nnUNet_raw:
         raise InputDataError("nnUNet_raw is not set; give the output folder with -o/--out")

@@ -30,7 +30,7 @@ def grouped_splits(
     Raises:
         ValueError: fewer than two groups.
     """
-    from sklearn.model_selection import KFold
+    from sklearn.model_selection import KFold  # slow import (~1 s), needed once per conversion
 
     ids = sorted(case_ids)
     unique_groups = sorted({groups.get(c, c) for c in ids})
@@ -42,7 +42,7 @@ def grouped_splits(
     splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
     group_array = np.array(unique_groups)
     result = []
-    for train_idx, val_idx in splitter.split(group_array):
+    for _, val_idx in splitter.split(group_array):
         val_groups = set(group_array[val_idx].tolist())
         result.append(
             {
@@ -76,7 +76,7 @@ def write_splits(
     raw_dir = Path(raw_dir)
     paths = [raw_dir / SPLITS_FILENAME]
     if preprocessed_root is None:
-        from nnunetv2.paths import nnUNet_preprocessed
+        from nnunetv2.paths import nnUNet_preprocessed  # warns on import when the variables are unset
 
         preprocessed_root = nnUNet_preprocessed
     if preprocessed_root:

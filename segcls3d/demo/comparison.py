@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Optional
 
+from segcls3d.evaluate import EvaluationResult, OperatingPointResult, SourceResult, plot_roc_curves
+
 ROWS = (
     ("AUROC [95% CI]", None),
     ("balanced accuracy", "balanced_accuracy"),
@@ -18,17 +20,19 @@ def _fmt(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _metric(op: dict, key: str) -> Optional[float]:
-    value = op.get(key)
-    return value.get("value") if isinstance(value, dict) else value
+def _metric(point: OperatingPointResult, key: str) -> Optional[float]:
+    if key == "strict_recall":
+        return point.strict_recall.value if point.strict_recall is not None else None
+    return point.rate(key).value
 
 
-def _source(result: dict, class_name: str) -> Optional[dict]:
-    sources = result["classes"].get(class_name, {}).get("sources", {})
+def _source(result: EvaluationResult, class_name: str) -> Optional[SourceResult]:
+    class_result = result.classes.get(class_name)
+    sources = class_result.sources if class_result is not None else {}
     return sources.get("summarizer") or sources.get("head")
 
 
-def comparison_table(results: Mapping[str, dict], class_name: str) -> str:
+def comparison_table(results: Mapping[str, EvaluationResult], class_name: str) -> str:
     """Markdown table: one column per model, rows = AUROC with CI and metrics at the Youden point."""
     names = list(results)
     lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
@@ -39,20 +43,16 @@ def comparison_table(results: Mapping[str, dict], class_name: str) -> str:
             if src is None:
                 cells.append("n/a")
             elif key is None:
-                a = src["auroc"]
-                cells.append(f"{_fmt(a['value'])} [{_fmt(a['ci_lower'])}, {_fmt(a['ci_upper'])}]")
+                a = src.auroc
+                cells.append(f"{_fmt(a.value)} [{_fmt(a.ci_lower)}, {_fmt(a.ci_upper)}]")
             else:
-                cells.append(_fmt(_metric(src["operating_points"]["youden"], key)))
+                cells.append(_fmt(_metric(src.youden, key)))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def comparison_plot(results: Mapping[str, dict], class_name: str, path: Path) -> Path:
+def comparison_plot(results: Mapping[str, EvaluationResult], class_name: str, path: Path) -> Path:
     """One ROC curve per model on the same axes."""
-    from segcls3d.evaluate import plot_roc_result
-
-    merged = {"classes": {}}
-    for name, result in results.items():
-        if class_name in result["classes"]:
-            merged["classes"][f"{class_name} [{name}]"] = result["classes"][class_name]
-    return plot_roc_result(merged, path, title=f"{class_name}: seg-for-class vs classification")
+    curves = {f"{class_name} [{name}]": result.classes[class_name]
+              for name, result in results.items() if class_name in result.classes}
+    return plot_roc_curves(curves, path, title=f"{class_name}: seg-for-class vs classification")

@@ -7,6 +7,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
+
+from segcls3d.demo.comparison import comparison_plot, comparison_table
+from segcls3d.evaluate import EvaluationResult, evaluate_predictions, format_table
+from segcls3d.io import write_json_atomic, write_text_atomic
+from segcls3d.labels import CaseLabels
+from segcls3d.model.loading import load_model
+from segcls3d.pipeline import NnUNetPaths, model_folder, plan_and_preprocess, train
+from segcls3d.plans import write_preset_plans
+from segcls3d.predict.run import predict_folder
+from segcls3d.summarize import RuleBasedSummarizer
+from segcls3d.synth import SynthConfig, generate_dataset
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,9 +47,7 @@ class DemoSettings:
     def preset(self) -> str:
         return "cpu_tiny" if self.quick else "cpu_small"
 
-    def synth_config(self):
-        from segcls3d.synth import SynthConfig
-
+    def synth_config(self) -> SynthConfig:
         base = dict(dim=3, shape=(32, 32, 32), n_train=80, n_test=40, target_size=4.0, n_objects=12,
                     distractor_kinds=1, noise=10.0) if self.quick else \
             dict(dim=3, shape=(48, 48, 48), n_train=200, n_test=100, target_size=3.0)
@@ -52,20 +63,10 @@ def _cpu_friendly_env(device: str) -> None:
 
 
 def run_demo(settings: DemoSettings) -> dict:
-    """synth -> plan/preprocess -> plans preset -> train each trainer -> predict test set -> evaluate."""
-    import torch
+    """synth -> plan/preprocess -> plans preset -> train each trainer -> predict test set -> evaluate.
 
-    from segcls3d.demo.comparison import comparison_plot, comparison_table
-    from segcls3d.evaluate import evaluate_predictions, format_table
-    from segcls3d.io import write_json_atomic, write_text_atomic
-    from segcls3d.labels import CaseLabels
-    from segcls3d.pipeline import NnUNetPaths, model_folder, plan_and_preprocess, train
-    from segcls3d.plans import write_preset_plans
-    from segcls3d.model.loading import load_model
-    from segcls3d.predict.run import predict_folder
-    from segcls3d.summarize import RuleBasedSummarizer
-    from segcls3d.synth import generate_dataset
-
+    Returns ``{"table", "results" (model -> EvaluationResult), "roc_plot", "seconds"}``.
+    """
     started = time.time()
     work = Path(settings.work_dir).resolve()
     paths = NnUNetPaths.under(work)
@@ -82,7 +83,8 @@ def run_demo(settings: DemoSettings) -> dict:
     if device == "cpu" or settings.quick:
         plans = write_preset_plans(settings.dataset_name, settings.preset).stem
     labels = CaseLabels.from_raw_dataset(raw)
-    results, tables = {}, []
+    results: dict[str, EvaluationResult] = {}
+    tables = []
     for short in settings.trainers:
         trainer = f"nnUNetTrainer{short}{settings.schedule}"
         folder = model_folder(paths.results, settings.dataset_name, trainer, plans, "3d_fullres")
@@ -97,13 +99,14 @@ def run_demo(settings: DemoSettings) -> dict:
         result = evaluate_predictions(report.csv_path, labels, pred_masks=out if model.kind != "classifier" else None,
                                       gt_masks=raw / "labelsTs" if model.kind != "classifier" else None,
                                       class_label_ids={c.name: list(c.label_ids) for c in model.classes})
-        write_json_atomic(out / "metrics.json", result)
+        write_json_atomic(out / "metrics.json", result.to_dict())
         results[short] = result
         tables.append(f"### {short}\n\n```\n{format_table(result)}\n```")
     class_name = labels.classes[0]
     table = comparison_table({_title(k): v for k, v in results.items()}, class_name)
     plot = comparison_plot({_title(k): v for k, v in results.items()}, class_name, work / "roc.png")
-    summary = f"# segcls3d demo ({'quick' if settings.quick else 'full'}, {device})\n\n{table}\n\n" + "\n\n".join(tables)
+    title = f"# segcls3d demo ({'quick' if settings.quick else 'full'}, {device})"
+    summary = f"{title}\n\n{table}\n\n" + "\n\n".join(tables)
     write_text_atomic(work / "demo_results.md", summary + "\n")
     logger.info("demo finished in %.0f s; table: %s, ROC: %s", time.time() - started, work / "demo_results.md", plot)
     return {"table": table, "results": results, "roc_plot": str(plot), "seconds": time.time() - started}

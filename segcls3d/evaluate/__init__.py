@@ -2,16 +2,47 @@
 
 Public API:
     evaluate_predictions(predictions, labels, pred_masks=None, gt_masks=None, class_label_ids=None,
-                         n_bootstrap=1000, seed=0) -> dict (JSON-serializable, undefined = None)
+                         n_bootstrap=1000, seed=0) -> EvaluationResult (``to_dict()``: the JSON)
+    EvaluationResult -> classes[name]: ClassResult -> sources[source]: SourceResult
+        (auroc: Estimate, youden: YoudenPoint, model: OperatingPointResult | None, ...)
     format_table(result) -> str
-    plot_roc(predictions, labels, path) / plot_roc_result(result, path)
-    evaluate_rsna(predictions, labels, score="summarizer") -> dict
+    plot_roc(predictions, labels, path) / plot_roc_result(result, path) / plot_roc_curves(classes, path)
+    evaluate_rsna(predictions, labels, score="summarizer") -> RsnaEvaluation
 """
 from __future__ import annotations
 
 from segcls3d.evaluate.predictions import evaluate_predictions
-from segcls3d.evaluate.report import format_table, to_jsonable
-from segcls3d.evaluate.roc_plot import plot_roc, plot_roc_result
+from segcls3d.evaluate.report import format_table
+from segcls3d.evaluate.result import ClassMasks, ClassResult, EvaluationResult, MaskInputs, RsnaEvaluation
+from segcls3d.evaluate.roc_plot import plot_roc, plot_roc_curves, plot_roc_result
 from segcls3d.evaluate.rsna import evaluate_rsna
+from segcls3d.evaluate.source_result import (
+    BootstrapInfo,
+    Estimate,
+    OperatingPointResult,
+    RocCurve,
+    SourceResult,
+    StrictRecall,
+    YoudenPoint,
+)
 
-__all__ = ["evaluate_predictions", "format_table", "to_jsonable", "plot_roc", "plot_roc_result", "evaluate_rsna"]
+__all__ = [
+    "evaluate_predictions",
+    "format_table",
+    "plot_roc",
+    "plot_roc_curves",
+    "plot_roc_result",
+    "evaluate_rsna",
+    "EvaluationResult",
+    "ClassResult",
+    "ClassMasks",
+    "MaskInputs",
+    "RsnaEvaluation",
+    "SourceResult",
+    "Estimate",
+    "OperatingPointResult",
+    "YoudenPoint",
+    "StrictRecall",
+    "BootstrapInfo",
+    "RocCurve",
+]

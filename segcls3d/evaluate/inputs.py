@@ -118,7 +118,8 @@ def resolve_labels(labels: Union[CaseLabels, PathLike], df: pd.DataFrame, source
         )
     skipped = [c for c in candidates if c not in label_columns and not _is_head_alias(c, classes, df)]
     if skipped:
-        warnings.warn(f"class(es) {skipped} have predictions but no labels column; not evaluated", UserWarning, stacklevel=2)
+        warnings.warn(f"class(es) {skipped} have predictions but no labels column; not evaluated", UserWarning,
+                      stacklevel=2)
     if not isinstance(labels, CaseLabels):
         labels = CaseLabels.load(labels, classes)
     return labels, classes
@@ -157,7 +158,8 @@ def source_scores(df: pd.DataFrame, labels: CaseLabels, class_name: str, source:
     has_score = ~np.isnan(scores)
     if (known & ~has_score).any():
         missing = df.loc[known & ~has_score, CASE_ID].tolist()
-        warnings.warn(f"{origin}: '{prob_col}' is empty for case(s) {missing[:10]}; left out", UserWarning, stacklevel=2)
+        warnings.warn(f"{origin}: '{prob_col}' is empty for case(s) {missing[:10]}; left out", UserWarning,
+                      stacklevel=2)
     keep = known & has_score
     y_label = None
     if label_col is not None:
@@ -165,7 +167,8 @@ def source_scores(df: pd.DataFrame, labels: CaseLabels, class_name: str, source:
         bad = ~np.isin(y_label, (0.0, 1.0))
         if bad.any():
             case = df.loc[keep, CASE_ID].tolist()[int(np.argmax(bad))]
-            raise InputDataError(f"{origin}: case '{case}', column '{label_col}' is {y_label[bad][0]!r}; expected 0 or 1")
+            raise InputDataError(
+                f"{origin}: case '{case}', column '{label_col}' is {y_label[bad][0]!r}; expected 0 or 1")
     return SourceScores(
         case_ids=df.loc[keep, CASE_ID].tolist(),
         y_true=truth[keep],
@@ -183,7 +186,8 @@ def _numeric(df: pd.DataFrame, column: str, origin: str) -> np.ndarray:
     bad = np.isnan(values) & df[column].notna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
-        raise InputDataError(f"{origin}: case '{df[CASE_ID].iloc[i]}', column '{column}' is not a number: {df[column].iloc[i]!r}")
+        raise InputDataError(
+            f"{origin}: case '{df[CASE_ID].iloc[i]}', column '{column}' is not a number: {df[column].iloc[i]!r}")
     return values
 
 

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from segcls3d.errors import InputDataError
+from segcls3d.evaluate.result import ClassMasks
 from segcls3d.metrics.overlap import OverlapResult, compute_overlap
 
 PathLike = Union[str, Path]
@@ -98,14 +99,17 @@ def evaluate_masks(
             result.overlaps[name][case] = compute_overlap(np.isin(pred, ids), np.isin(gt, ids))
     if result.missing_pred:
         warnings.warn(f"no predicted mask in {pred_dir} for case(s) {result.missing_pred[:10]}"
-                      f"{' ...' if len(result.missing_pred) > 10 else ''}; left out of mask metrics", UserWarning, stacklevel=2)
+                      f"{' ...' if len(result.missing_pred) > 10 else ''}; left out of mask metrics",
+                      UserWarning, stacklevel=2)
     if result.missing_gt:
         warnings.warn(f"no ground-truth mask in {gt_dir} for case(s) {result.missing_gt[:10]}"
-                      f"{' ...' if len(result.missing_gt) > 10 else ''}; left out of mask metrics", UserWarning, stacklevel=2)
+                      f"{' ...' if len(result.missing_gt) > 10 else ''}; left out of mask metrics",
+                      UserWarning, stacklevel=2)
     return result
 
 
-def summarize_overlaps(overlaps: Mapping[str, OverlapResult], positive_cases: set[str]) -> dict:
+def summarize_overlaps(overlaps: Mapping[str, OverlapResult], positive_cases: set[str],
+                       label_ids: Sequence[int]) -> ClassMasks:
     """Mean Dice/IoU of one class over cases with any foreground, and over image-level positive cases.
 
     Cases where both masks are empty have no Dice; they are left out and counted.
@@ -113,17 +117,17 @@ def summarize_overlaps(overlaps: Mapping[str, OverlapResult], positive_cases: se
     defined = {c: o for c, o in overlaps.items() if not o.both_empty}
     positives = [o for c, o in defined.items() if c in positive_cases]
 
-    def mean(values: list[float]) -> float:
-        return float(np.mean(values)) if values else float("nan")
+    def mean(values: list[float]) -> Optional[float]:
+        return float(np.mean(values)) if values else None
 
-    return {
-        "n_cases": len(overlaps),
-        "n_both_empty": len(overlaps) - len(defined),
-        "n_gt_nonempty": sum(o.gt_voxels > 0 for o in overlaps.values()),
-        "dice_mean": mean([o.dice for o in defined.values()]),
-        "iou_mean": mean([o.iou for o in defined.values()]),
-        "n_gt_positive": len(positives),
-        "dice_mean_gt_positive": mean([o.dice for o in positives]),
-        "iou_mean_gt_positive": mean([o.iou for o in positives]),
-        "per_case": {c: o.to_dict() for c, o in overlaps.items()},
-    }
+    return ClassMasks(
+        label_ids=tuple(int(i) for i in label_ids),
+        n_both_empty=len(overlaps) - len(defined),
+        n_gt_nonempty=sum(o.gt_voxels > 0 for o in overlaps.values()),
+        dice_mean=mean([o.dice for o in defined.values()]),
+        iou_mean=mean([o.iou for o in defined.values()]),
+        n_gt_positive=len(positives),
+        dice_mean_gt_positive=mean([o.dice for o in positives]),
+        iou_mean_gt_positive=mean([o.iou for o in positives]),
+        per_case=dict(overlaps),
+    )

@@ -10,7 +10,8 @@ import pandas as pd
 
 from segcls3d.errors import InputDataError
 from segcls3d.evaluate.inputs import CASE_ID, SOURCES, label_file_columns, load_predictions
-from segcls3d.evaluate.report import to_jsonable
+from segcls3d.evaluate.result import RsnaEvaluation
+from segcls3d.evaluate.source_result import optional_float
 from segcls3d.labels import CaseLabels
 from segcls3d.metrics.rsna_logloss import RSNA_TARGETS, compute_rsna_logloss
 
@@ -21,7 +22,7 @@ def evaluate_rsna(
     predictions: Union[pd.DataFrame, PathLike],
     labels: Union[CaseLabels, PathLike],
     score: str = "summarizer",
-) -> dict:
+) -> RsnaEvaluation:
     """Weighted log loss over C1..C7 and patient_overall (see :mod:`segcls3d.metrics.rsna_logloss`).
 
     Args:
@@ -57,7 +58,8 @@ def evaluate_rsna(
     labeled = df[CASE_ID].isin(set(labels.case_ids)).to_numpy()
     if not labeled.all():
         skipped = df.loc[~labeled, CASE_ID].tolist()
-        warnings.warn(f"RSNA metric: {len(skipped)} case(s) without a labels row skipped: {skipped[:10]}", UserWarning, stacklevel=2)
+        warnings.warn(f"RSNA metric: {len(skipped)} case(s) without a labels row skipped: {skipped[:10]}",
+                      UserWarning, stacklevel=2)
     df = df.loc[labeled]
     probs = df[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(probs) & df[columns].notna().to_numpy()
@@ -68,6 +70,9 @@ def evaluate_rsna(
     y_true = labels.batch(df[CASE_ID].tolist())[:, index].astype(float) if len(df) else np.zeros((0, len(index)))
     missing_prob = ~np.isnan(y_true) & np.isnan(probs)
     if missing_prob.any():
-        raise InputDataError(f"{origin}: case '{df[CASE_ID].iloc[int(np.argwhere(missing_prob)[0][0])]}' has an empty probability")
+        case = df[CASE_ID].iloc[int(np.argwhere(missing_prob)[0][0])]
+        raise InputDataError(f"{origin}: case '{case}' has an empty probability")
     result = compute_rsna_logloss(y_true, probs)
-    return to_jsonable({"score_source": score, "columns": columns, **result.to_dict()})
+    return RsnaEvaluation(score_source=score, columns=tuple(columns), score=optional_float(result.score),
+                          per_target={t: optional_float(v) for t, v in result.per_target.items()},
+                          n_cases=result.n_cases, n_pairs=result.n_pairs)

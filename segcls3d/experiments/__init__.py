@@ -1,24 +1,16 @@
-"""The experiment suite: the paper's synthetic experiments (Figure 5 a-g) and summarizer comparison (Figure 6).
+"""The experiment suite: the paper's synthetic experiments (Figure 5 a-g), summarizer comparison
+(Figure 6) and semi-supervised comparison (Figure 7 / Table A8), one room per idea:
 
-Public API:
-    get_suite(name) -> Suite                      ``cpu`` or ``full`` configuration
-    build_plan(suite, experiments, dims, seeds, out) -> Plan
-    describe_plan(plan) -> str                    ``--dry-run`` text with the time estimate
-    run_plan(plan, device="auto") -> RunSummary   resumable; failures recorded, the rest goes on
-    write_report(runs_dir, out_dir) -> ReportOutput   markdown tables with CIs + PNG plots
+* :mod:`~segcls3d.experiments.plan`: suites, sweeps and methods as data -> datasets, jobs, runs
+  (``--dry-run`` text and time estimate; no torch);
+* :mod:`~segcls3d.experiments.run`: the one runner (synth -> nnU-Net -> predict -> evaluate), one
+  record per run, resumable: a run is done when its record's settings equal the planned ones;
+* :mod:`~segcls3d.experiments.report`: records -> markdown tables with CIs and plots.
 
 Example:
-    >>> from pathlib import Path
+    >>> from segcls3d.experiments.plan import build_plan, describe_plan, get_suite
+    >>> from segcls3d.experiments.run import run_plan
     >>> plan = build_plan(get_suite("cpu"), ["e"], [2], [0], Path("work_dirs/experiments"))  # doctest: +SKIP
     >>> print(describe_plan(plan))  # doctest: +SKIP
     >>> run_plan(plan)  # doctest: +SKIP
 """
-from segcls3d.experiments.describe import describe_plan
-from segcls3d.experiments.plan import Plan, build_plan
-from segcls3d.experiments.report import ReportOutput, write_report
-from segcls3d.experiments.runner import RunSummary, run_plan
-from segcls3d.experiments.status import estimate_plan
-from segcls3d.experiments.suites import ExperimentConfigError, Suite, get_suite
-
-__all__ = ["ExperimentConfigError", "Plan", "ReportOutput", "RunSummary", "Suite", "build_plan", "describe_plan",
-           "estimate_plan", "get_suite", "run_plan", "write_report"]

@@ -7,36 +7,24 @@ this class so that every user error is reported the same way: the file, the case
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from segcls3d.errors import LabelFileError
+from segcls3d.io import atomic_path
+from segcls3d.labels.classes import load_class_definitions
+from segcls3d.labels.values import parse_label_value
 
 PathLike = Union[str, Path]
 LABELS_FILENAME = "classification_labels.csv"
 CASE_ID_COLUMN = "case_id"
-_TRUE = {"1", "1.0"}
-_FALSE = {"0", "0.0"}
-_UNKNOWN = {""}
 
 logger = logging.getLogger(__name__)
-
-
-def _parse_value(raw: str) -> float:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return 1.0
-    if value in _FALSE:
-        return 0.0
-    if value in _UNKNOWN:
-        return math.nan
-    raise ValueError(raw)
 
 
 class CaseLabels:
@@ -78,7 +66,8 @@ class CaseLabels:
         """
         path = Path(csv_path)
         if not path.is_file():
-            raise LabelFileError(f"{path}: labels file not found (expected a CSV with '{CASE_ID_COLUMN}' and one column per class)")
+            raise LabelFileError(f"{path}: labels file not found (expected a CSV with '{CASE_ID_COLUMN}' "
+                                 "and one column per class)")
         try:
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 rows = list(csv.reader(handle))
@@ -116,12 +105,13 @@ class CaseLabels:
             values = []
             for name, col in zip(classes, class_cols):
                 try:
-                    values.append(_parse_value(row[col]))
+                    value = parse_label_value(row[col])
                 except ValueError:
                     raise LabelFileError(
                         f"{path}, line {line_no}: case '{case_id}', class '{name}' has value {row[col]!r}; "
                         "allowed are 0, 1 or empty (unknown)"
                     ) from None
+                values.append(math.nan if value is None else value)
             table[case_id] = values
 
         if known_cases is not None:
@@ -144,8 +134,6 @@ class CaseLabels:
     @classmethod
     def from_raw_dataset(cls, raw_dataset_folder: PathLike, classes: Optional[Sequence[str]] = None) -> "CaseLabels":
         """Load ``classification_labels.csv`` of an nnU-Net raw dataset, validated against its cases."""
-        from segcls3d.labels.classes import load_class_definitions
-
         folder = Path(raw_dataset_folder)
         if classes is None:
             classes = [c.name for c in load_class_definitions(folder / "dataset.json")]
@@ -197,8 +185,6 @@ class CaseLabels:
 
 def raw_case_ids(raw_dataset_folder: PathLike, subfolder: str) -> set[str]:
     """Case ids in ``imagesTr``/``imagesTs`` of a raw dataset (files named ``<case>_<XXXX>.<ending>``)."""
-    import json
-
     folder = Path(raw_dataset_folder)
     images = folder / subfolder
     if not images.is_dir():
@@ -218,34 +204,27 @@ def raw_case_ids(raw_dataset_folder: PathLike, subfolder: str) -> set[str]:
     return ids
 
 
-def write_case_labels(path: PathLike, labels: Mapping[str, Mapping[str, Optional[float]]], classes: Sequence[str]) -> Path:
+def write_case_labels(path: PathLike, labels: Mapping[str, Mapping[str, Optional[float]]],
+                      classes: Sequence[str]) -> Path:
     """Write ``{case_id: {class: 0/1/None}}`` as classification_labels.csv, atomically.
 
     Unknown values (None or NaN) become empty cells.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([CASE_ID_COLUMN, *classes])
-            for case_id in sorted(labels):
-                row = [case_id]
-                for name in classes:
-                    value = labels[case_id].get(name)
-                    if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
-                        row.append("")
-                    else:
-                        if value not in (0, 1):
-                            raise LabelFileError(f"{path}: case '{case_id}', class '{name}': value {value!r} is not 0/1")
-                        row.append(str(int(value)))
-                writer.writerow(row)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([CASE_ID_COLUMN, *classes])
+        for case_id in sorted(labels):
+            row = [case_id]
+            for name in classes:
+                value = labels[case_id].get(name)
+                if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+                    row.append("")
+                else:
+                    if value not in (0, 1):
+                        raise LabelFileError(f"{path}: case '{case_id}', class '{name}': value {value!r} is not 0/1")
+                    row.append(str(int(value)))
+            writer.writerow(row)
     return path
 
 

@@ -6,7 +6,12 @@ warning where the caller would otherwise be surprised; never a crash or a silent
 from __future__ import annotations
 
 from segcls3d.metrics.auroc import auroc_from_ranks, compute_auroc
-from segcls3d.metrics.bootstrap import BootstrapResult, ConfidenceInterval, bootstrap_metrics, compute_percentile_interval
+from segcls3d.metrics.bootstrap import (
+    BootstrapResult,
+    ConfidenceInterval,
+    bootstrap_metrics,
+    compute_percentile_interval,
+)
 from segcls3d.metrics.confusion import ConfusionMetrics, compute_confusion_metrics, confusion_counts, rates_from_counts
 from segcls3d.metrics.operating_point import OperatingPoint, apply_threshold, youden_operating_point
 from segcls3d.metrics.overlap import OverlapResult, compute_overlap

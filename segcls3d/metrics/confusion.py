@@ -84,7 +84,8 @@ def compute_confusion_metrics(y_true: np.ndarray, y_pred: np.ndarray, warn: bool
     tp, fp, tn, fn = (int(c) for c in confusion_counts(y_true, y_pred))
     rates = {k: float(v) for k, v in rates_from_counts(tp, fp, tn, fn).items()}
     if warn:
-        reasons = {"recall": "no positive cases", "specificity": "no negative cases", "precision": "no predicted positives"}
+        reasons = {"recall": "no positive cases", "specificity": "no negative cases",
+                   "precision": "no predicted positives"}
         for name, reason in reasons.items():
             if np.isnan(rates[name]):
                 warnings.warn(f"{name} is undefined ({reason}); returning NaN", UserWarning, stacklevel=2)

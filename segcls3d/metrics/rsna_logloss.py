@@ -22,7 +22,10 @@ __all__ = ["RSNA_TARGETS", "RSNA_WEIGHTS", "RsnaLoglossResult", "compute_rsna_lo
 
 RSNA_TARGETS: tuple[str, ...] = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "patient_overall")
 #: target -> (weight if negative, weight if positive)
-RSNA_WEIGHTS: dict[str, tuple[float, float]] = {**{f"C{i}": (1.0, 2.0) for i in range(1, 8)}, "patient_overall": (7.0, 14.0)}
+RSNA_WEIGHTS: dict[str, tuple[float, float]] = {
+    **{f"C{i}": (1.0, 2.0) for i in range(1, 8)},
+    "patient_overall": (7.0, 14.0),
+}
 EPS = 1e-15
 
 
@@ -74,7 +77,8 @@ def compute_rsna_logloss(y_true: np.ndarray, y_prob: np.ndarray, targets: Sequen
     y_true = np.asarray(y_true, dtype=float)
     y_prob = np.asarray(y_prob, dtype=float)
     if y_true.ndim != 2 or y_true.shape != y_prob.shape or y_true.shape[1] != len(targets):
-        raise ValueError(f"expected y_true and y_prob of shape (n_cases, {len(targets)}), got {y_true.shape} and {y_prob.shape}")
+        raise ValueError(f"expected y_true and y_prob of shape (n_cases, {len(targets)}), "
+                         f"got {y_true.shape} and {y_prob.shape}")
     known = ~np.isnan(y_true)
     if not np.isin(y_true[known], (0.0, 1.0)).all():
         raise ValueError("y_true must contain only 0, 1 or NaN")

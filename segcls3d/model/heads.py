@@ -85,17 +85,3 @@ class EncoderClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = self.encoder(x)
         return self.head(skips[-1] if isinstance(skips, (list, tuple)) else skips)
-
-
-def class_names_from_configuration(configuration: dict, key: str = "segcls3d_classes") -> list[str]:
-    """Image-level class names the trainer stored in the plans configuration (see ``store_classes``).
-
-    Raises:
-        KeyError: the plans were not written by a segcls3d trainer (no head can be sized).
-    """
-    names = configuration.get(key)
-    if not names:
-        raise KeyError(
-            f"the plans configuration has no '{key}': this model was not trained with a segcls3d trainer"
-        )
-    return list(names)

@@ -11,6 +11,10 @@ import torch
 
 from segcls3d.errors import ModelFolderError
 from segcls3d.labels import ClassDefinition, class_definitions
+from segcls3d.model.class_channels import class_channel_groups
+from segcls3d.model.head_predictor import HeadRecordingPredictor
+from segcls3d.model.heads import get_head
+from segcls3d.nnunet_env import ensure_ext_trainer_path
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -54,11 +58,6 @@ def load_model(
     Raises:
         ModelFolderError: missing dataset.json/plans.json/checkpoints, or a trainer nnU-Net cannot find.
     """
-    from segcls3d.nnunet_env import ensure_ext_trainer_path
-    from segcls3d.model.head_predictor import HeadRecordingPredictor
-    from segcls3d.model.class_channels import class_channel_groups
-    from segcls3d.model.heads import get_head
-
     folder = Path(model_folder)
     for required in ("dataset.json", "plans.json"):
         if not (folder / required).is_file():

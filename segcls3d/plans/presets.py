@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from copy import deepcopy
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
+from nnunetv2.experiment_planning.experiment_planners.network_topology import get_pool_and_conv_props
 
 from segcls3d.errors import ModelFolderError, SegCls3dError
+from segcls3d.io import write_json_atomic
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -58,8 +61,6 @@ def _features(n_stages: int, base: int, maximum: int) -> list[int]:
 
 def apply_preset(plans: dict, preset: dict, plans_name: str) -> dict:
     """Return a copy of ``plans`` with ``preset`` applied to every configuration that has an architecture."""
-    from nnunetv2.experiment_planning.experiment_planners.network_topology import get_pool_and_conv_props
-
     plans = deepcopy(plans)
     plans["plans_name"] = plans_name
     for name, cfg in plans["configurations"].items():
@@ -114,8 +115,6 @@ def write_preset_plans(
     Raises:
         ModelFolderError: the dataset or its source plans are not found (run nnUNetv2_plan_and_preprocess).
     """
-    from segcls3d.io import write_json_atomic
-
     folder = resolve_preprocessed_dataset(dataset, preprocessed_dir)
     source = folder / f"{source_plans}.json"
     if not source.is_file():
@@ -128,8 +127,6 @@ def write_preset_plans(
 
 def resolve_preprocessed_dataset(dataset: str, preprocessed_dir: Optional[PathLike] = None) -> Path:
     """Folder of a dataset in nnUNet_preprocessed, given its name or numeric id."""
-    import os
-
     base = preprocessed_dir or os.environ.get("nnUNet_preprocessed")
     if not base:
         raise ModelFolderError("nnUNet_preprocessed is not set (and no --preprocessed folder given)")

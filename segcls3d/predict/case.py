@@ -6,17 +6,15 @@ from typing import Optional
 
 import numpy as np
 
+from segcls3d.io import atomic_path
 from segcls3d.model.loading import LoadedModel
+from segcls3d.model.whole_image import classify_whole_image
+from segcls3d.summarize import class_probability_maps, geometry_from_properties, head_row, summary_row
 
 
 def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Path, case_id: str,
                  save_probabilities: bool = False, previous_stage: Optional[Path] = None) -> dict:
     """Run one case through the model and write ``out_dir/<case>.nii.gz`` (+ ``.npz``); return its CSV row."""
-    from segcls3d.io import atomic_path
-    from segcls3d.summarize import class_probability_maps, summary_row
-    from segcls3d.training.classifier_mixin import head_row
-    from segcls3d.training.validation_summary import geometry_from_properties
-
     predictor = model.predictor
     rw = predictor.plans_manager.image_reader_writer_class()
     image, properties = rw.read_images([str(f) for f in files])
@@ -43,8 +41,6 @@ def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Pat
 
 def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np.ndarray:
     """Preprocess like nnU-Net, then run the classifier on the whole image; mean over folds."""
-    from segcls3d.model.whole_image import classify_whole_image
-
     p = model.predictor
     preprocessor = p.configuration_manager.preprocessor_class(verbose=False)
     data, _, _ = preprocessor.run_case_npy(image, None, properties, p.plans_manager, p.configuration_manager,

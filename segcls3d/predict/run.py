@@ -9,7 +9,11 @@ from typing import Optional, Sequence, Union
 from tqdm import tqdm
 
 import segcls3d.summarize.trained  # noqa: F401  (registers the trained summarizer kinds for load_summarizer)
+from segcls3d.io import write_json_atomic
 from segcls3d.model.loading import LoadedModel
+from segcls3d.predict.case import predict_case
+from segcls3d.predict.inputs import collect_cases
+from segcls3d.summarize import write_classification_csv
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -34,11 +38,6 @@ def predict_folder(
     cases: Optional[Sequence[str]] = None,
 ) -> PredictionReport:
     """Predict every case of ``input_dir``; a failing case is reported and the others go on."""
-    from segcls3d.io import write_json_atomic
-    from segcls3d.predict.case import predict_case
-    from segcls3d.predict.inputs import collect_cases
-    from segcls3d.summarize import write_classification_csv
-
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ending = model.dataset_json["file_ending"]

@@ -9,13 +9,13 @@ import glob
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from segcls3d.io import atomic_path
+from segcls3d.io.dataset_json import write_dataset_json
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -68,15 +68,14 @@ def foreground_voxels(mask: np.ndarray, ignore_label: Optional[int]) -> int:
     return int(fg.sum())
 
 
-def write_dataset_json(out_dir: Path, source: Mapping[str, Any], num_training: int,
-                       labels: Optional[Mapping[str, Any]] = None, segcls3d_block: Optional[Mapping] = None) -> Path:
-    """Write dataset.json with nnU-Net's ``generate_dataset_json``, keeping the fields of ``source``.
+def write_derived_dataset_json(out_dir: Path, source: Mapping[str, Any], num_training: int,
+                               labels: Optional[Mapping[str, Any]] = None,
+                               segcls3d_block: Optional[Mapping] = None) -> Path:
+    """Write dataset.json of a dataset derived from ``source`` (its dataset.json), keeping its fields.
 
     ``labels`` replaces the label mapping (e.g. with an added ``ignore`` label); ``segcls3d_block``
     replaces the ``"segcls3d"`` entry.
     """
-    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
-
     src = dict(source)
     fixed = {"channel_names", "modality", "labels", "numTraining", "file_ending", "name"}
     if "licence" in src:  # nnU-Net writes the argument 'license' under the key 'licence'
@@ -86,13 +85,9 @@ def write_dataset_json(out_dir: Path, source: Mapping[str, Any], num_training: i
     block = dict(segcls3d_block) if segcls3d_block is not None else src.get("segcls3d")
     if block:
         extra["segcls3d"] = block
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".dataset_json_") as tmp:
-        generate_dataset_json(tmp, dict(src.get("channel_names", src.get("modality"))),
-                              dict(labels if labels is not None else src["labels"]), int(num_training),
-                              src.get("file_ending", ".nii.gz"), dataset_name=out_dir.name, **known, **extra)
-        os.replace(Path(tmp) / "dataset.json", out_dir / "dataset.json")
-    return out_dir / "dataset.json"
+    return write_dataset_json(out_dir, src.get("channel_names", src.get("modality")),
+                              labels if labels is not None else src["labels"], num_training,
+                              src.get("file_ending", ".nii.gz"), dataset_name=Path(out_dir).name, **known, **extra)
 
 
 def link_test_split(source: Path, out_dir: Path) -> int:

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from segcls3d.labels import LABELS_FILENAME, write_case_labels
-from segcls3d.pseudolabels.dataset_files import link_test_split, write_dataset_json
+from segcls3d.pseudolabels.dataset_files import link_test_split, write_derived_dataset_json
 from segcls3d.pseudolabels.raw_dataset import RawDataset
 from segcls3d.pseudolabels.records import CaseRecord, RecordStore
 
@@ -42,7 +42,7 @@ def finish_dataset(
         rows[case] = label_row(source.case_label(case, "test"), names)
     write_case_labels(out_dir / LABELS_FILENAME, rows, names)
     n_train = sum(r.included for r in records)
-    path = write_dataset_json(out_dir, source.dataset_json, n_train, labels_json, segcls3d_block)
+    path = write_derived_dataset_json(out_dir, source.dataset_json, n_train, labels_json, segcls3d_block)
     store.write_log(records)
     counts: dict[str, int] = {}
     for r in records:

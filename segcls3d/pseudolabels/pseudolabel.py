@@ -28,12 +28,13 @@ from tqdm import tqdm
 
 from segcls3d.errors import InputDataError, ModelFolderError
 from segcls3d.labels import CaseLabels
+from segcls3d.labels.soft_targets import DEFAULT_TEMPERATURE, raw_soft_target_path, save_soft_target, soft_target_block
+from segcls3d.predict.inputs import collect_cases
 from segcls3d.pseudolabels.boosted import boost_pseudo_mask
 from segcls3d.pseudolabels.dataset_files import foreground_voxels, link_or_copy, remove_case_files, write_mask
 from segcls3d.pseudolabels.finish import finish_dataset
 from segcls3d.pseudolabels.raw_dataset import RawDataset, check_same_labels
 from segcls3d.pseudolabels.records import CaseRecord, RecordStore
-from segcls3d.labels.soft_targets import DEFAULT_TEMPERATURE, raw_soft_target_path, save_soft_target, soft_target_block
 from segcls3d.pseudolabels.teacher import teacher_outputs
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ def pseudo_cases(source: RawDataset, images: Optional[PathLike]) -> dict[str, li
     Raises:
         InputDataError: a case of ``images`` has missing channels or the id of a case of ``source``.
     """
-    from segcls3d.predict.inputs import collect_cases
-
     cases = {c: files for c, files in source.train_images.items() if source.mask_path(c) is None}
     if images is None:
         return cases

@@ -67,7 +67,10 @@ class RawDataset:
         path = folder / "dataset.json"
         if not path.is_file():
             raise InputDataError(f"{folder}: no dataset.json (expected an nnU-Net raw dataset folder)")
-        dataset_json = json.loads(path.read_text())
+        try:
+            dataset_json = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise LabelFileError(f"{path}: not valid JSON ({exc})") from None
         classes = class_definitions(dataset_json, source=str(path))
         ending = dataset_json.get("file_ending", ".nii.gz")
         n_channels = len(dataset_json.get("channel_names", dataset_json.get("modality", {})))

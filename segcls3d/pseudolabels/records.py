@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
 from segcls3d.errors import InputDataError
-from segcls3d.io import write_json_atomic, write_text_atomic
+from segcls3d.io import write_text_atomic
+from segcls3d.io.records import RecordFolder
 
 logger = logging.getLogger(__name__)
 RECORDS_DIRNAME = "pseudolabel_records"
@@ -51,11 +51,12 @@ class CaseRecord:
 
 
 class RecordStore:
-    """Records of one output folder."""
+    """Records of one output folder: ``pseudolabel_records/<case>.json`` and ``pseudolabel_config.json``."""
 
     def __init__(self, out_dir: Path):
         self.out_dir = Path(out_dir)
         self.folder = self.out_dir / RECORDS_DIRNAME
+        self.records = RecordFolder(self.folder, settings_file=self.out_dir / CONFIG_FILENAME)
 
     def start(self, config: Mapping[str, Any], overwrite: bool = False,
               generated: Iterable[str] = ("imagesTr", "labelsTr", "imagesTs", "labelsTs")) -> None:
@@ -65,35 +66,38 @@ class RecordStore:
             InputDataError: the folder holds a run with other parameters (and not ``overwrite``), or
                 is a non-empty folder not written by this tool.
         """
-        previous_path = self.out_dir / CONFIG_FILENAME
-        config = json.loads(json.dumps(dict(config), default=str))
-        if self.out_dir.is_dir() and any(self.out_dir.iterdir()):
-            previous = json.loads(previous_path.read_text()) if previous_path.is_file() else None
-            if overwrite:
-                for name in (*generated, RECORDS_DIRNAME, "softTargetsTr"):
-                    if (self.out_dir / name).is_dir():
-                        shutil.rmtree(self.out_dir / name)
-            elif previous is None:
-                raise InputDataError(f"{self.out_dir}: folder is not empty and was not written by segcls3d "
-                                     "pseudolabel; choose an empty output folder or pass --overwrite")
-            elif previous != config:
-                changed = sorted(k for k in set(previous) | set(config) if previous.get(k) != config.get(k))
-                raise InputDataError(f"{self.out_dir}: written before with other parameters ({', '.join(changed)}); "
-                                     "rerun with the same parameters to resume, or pass --overwrite")
-            else:
-                logger.info("%s: same parameters as before, resuming", self.out_dir)
+        written_before = self.out_dir.is_dir() and any(self.out_dir.iterdir())
+        if written_before and overwrite:
+            for name in (*generated, RECORDS_DIRNAME, "softTargetsTr"):
+                if (self.out_dir / name).is_dir():
+                    shutil.rmtree(self.out_dir / name)
+        elif written_before and self.records.read_settings() is None:
+            raise InputDataError(f"{self.out_dir}: folder is not empty and was not written by segcls3d "
+                                 "pseudolabel; choose an empty output folder or pass --overwrite")
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(previous_path, config)
+        if overwrite:
+            self.records.write_settings(config)
+            return
+        self.records.check_settings(config, what=str(self.out_dir),
+                                    advice="rerun with the same parameters to resume, or pass --overwrite")
+        if written_before:
+            logger.info("%s: same parameters as before, resuming", self.out_dir)
 
     def get(self, case_id: str) -> Optional[CaseRecord]:
-        path = self.folder / f"{case_id}.json"
-        if not path.is_file():
+        """The record of a finished case, or None (none, or unreadable: the case is done again)."""
+        data = self.records.read(case_id)
+        if data is None:
             return None
-        return CaseRecord(**json.loads(path.read_text()))
+        try:
+            return CaseRecord(**{f.name: data[f.name] for f in fields(CaseRecord) if f.name in data})
+        except TypeError as exc:
+            logger.warning("ignoring malformed record %s (%s); the case is done again", self.records.path(case_id), exc)
+            return None
 
     def put(self, record: CaseRecord) -> CaseRecord:
-        if record.action != "failed":  # failed cases are retried by the next run
-            write_json_atomic(self.folder / f"{record.case_id}.json", asdict(record))
+        """Store the record of a finished case (failed cases are not stored: the next run retries them)."""
+        if record.action != "failed":
+            self.records.write(record.case_id, asdict(record))
         return record
 
     def write_log(self, records: Iterable[CaseRecord]) -> Path:

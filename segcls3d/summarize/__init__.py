@@ -9,7 +9,7 @@ from segcls3d.summarize.base import (
     summarizer_kinds,
 )
 from segcls3d.summarize.class_maps import class_probability_maps, label_mask_for_class
-from segcls3d.summarize.geometry import ImageGeometry, lesion_statistics, voxel_volume_mm3
+from segcls3d.summarize.geometry import ImageGeometry, geometry_from_properties, lesion_statistics, voxel_volume_mm3
 from segcls3d.summarize.rule_based import RuleBasedSummarizer
 from segcls3d.summarize.scores import (
     PROBABILITY_SCORES,
@@ -22,6 +22,8 @@ from segcls3d.summarize.scores import (
 from segcls3d.summarize.table import (
     CLASSIFICATION_CSV,
     format_centroid,
+    head_columns,
+    head_row,
     parse_centroid,
     read_classification_csv,
     summary_row,
@@ -39,6 +41,7 @@ __all__ = [
     "class_probability_maps",
     "label_mask_for_class",
     "ImageGeometry",
+    "geometry_from_properties",
     "lesion_statistics",
     "voxel_volume_mm3",
     "RuleBasedSummarizer",
@@ -50,6 +53,8 @@ __all__ = [
     "topk_mean_score",
     "CLASSIFICATION_CSV",
     "format_centroid",
+    "head_columns",
+    "head_row",
     "parse_centroid",
     "read_classification_csv",
     "summary_row",

@@ -107,6 +107,15 @@ class ImageGeometry:
         return tuple(float(v) for v in point)
 
 
+def geometry_from_properties(properties: dict) -> Optional[ImageGeometry]:
+    """ImageGeometry from nnU-Net's image properties (SimpleITK reader), or None for other readers."""
+    sitk = properties.get("sitk_stuff")
+    if not sitk:
+        return None
+    return ImageGeometry(origin_xyz=tuple(sitk["origin"]), spacing_xyz=tuple(sitk["spacing"]),
+                         direction=tuple(sitk["direction"]))
+
+
 def voxel_volume_mm3(shape: Sequence[int], spacing: Sequence[float]) -> float:
     """Volume of one voxel: product of the spacings of the axes longer than 1.
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, Mapping, Optional, Sequence
 
 import numpy as np
 
+from segcls3d.defaults import DEFAULT_TAU, DEFAULT_THRESHOLD
 from segcls3d.errors import InputDataError
 from segcls3d.summarize.base import KIND_KEY, ClassSummary, register_summarizer
 from segcls3d.summarize.geometry import ImageGeometry, lesion_statistics, voxel_volume_mm3
@@ -33,7 +34,8 @@ class RuleBasedSummarizer:
         threshold: voxel probability threshold t in [0, 1]; a voxel is positive if ``p >= t``.
         tau: minimum number of positive voxels (``tau_unit="voxels"``) or positive volume in mm^3
             (``tau_unit="mm3"``, converted with the voxel volume of each image) for label 1.
-            The paper uses t = 0.5 and tau = 100 pixels.
+            Defaults: ``DEFAULT_THRESHOLD`` and ``DEFAULT_TAU`` voxels (:mod:`segcls3d.defaults`);
+            the paper uses t = 0.5 and tau = 100 pixels.
         tau_unit: ``"voxels"`` or ``"mm3"``.
         score: name in ``SCORES``: ``"paper"`` (Algorithm 2), ``"max"``, ``"topk_mean"``,
             ``"soft_volume"`` (ranking score in mm^3, not a probability).
@@ -54,8 +56,8 @@ class RuleBasedSummarizer:
 
     def __init__(
         self,
-        threshold: float = 0.5,
-        tau: float = 10,
+        threshold: float = DEFAULT_THRESHOLD,
+        tau: float = DEFAULT_TAU,
         tau_unit: Literal["voxels", "mm3"] = "voxels",
         score: str = "paper",
         top_k: int = 10,

@@ -76,9 +76,29 @@ def summary_row(
             row[f"{name}_centroid_voxel"] = format_centroid(summary.centroid_voxel)
             row[f"{name}_centroid_world"] = format_centroid(summary.centroid_world)
         if head is not None:
-            p = head.get(name)
-            row[f"{name}_head_probability"] = None if p is None else float(p)
-            row[f"{name}_head_label"] = None if p is None else int(float(p) >= head_threshold)
+            row.update(head_columns(name, head.get(name), head_threshold))
+    return row
+
+
+def head_columns(class_name: str, probability: Optional[float], threshold: float = 0.5) -> dict[str, Any]:
+    """The :data:`HEAD_FIELDS` columns of one class: the head's probability and ``int(p >= threshold)``.
+
+    Example:
+        >>> head_columns("tumour", 0.7)
+        {'tumour_head_probability': 0.7, 'tumour_head_label': 1}
+    """
+    p = None if probability is None else float(probability)
+    probability_field, label_field = HEAD_FIELDS
+    return {f"{class_name}_{probability_field}": p,
+            f"{class_name}_{label_field}": None if p is None else int(p >= threshold)}
+
+
+def head_row(case_id: str, class_names: Sequence[str], probabilities: Sequence[float],
+             threshold: float = 0.5) -> dict[str, Any]:
+    """classification.csv row of a classifier without a mask: ``case_id`` and the head columns per class."""
+    row: dict[str, Any] = {CASE_ID_COLUMN: str(case_id)}
+    for name, p in zip(class_names, probabilities):
+        row.update(head_columns(name, p, threshold))
     return row
 
 

@@ -10,7 +10,6 @@ Example:
 """
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Union
 
 from tqdm import tqdm
 
-from segcls3d.io import write_json_atomic
+from segcls3d.io.records import RecordFolder, changed_keys
 from segcls3d.labels import LABELS_FILENAME
 from segcls3d.synth.config import GENERATOR_VERSION, SynthConfig, SynthConfigError
 from segcls3d.synth.generator import generate_case
@@ -30,9 +29,9 @@ from segcls3d.synth.writer import (
     SynthWriteError,
     metadata_row,
     write_case,
-    write_dataset_json,
     write_labels,
     write_metadata,
+    write_synth_dataset_json,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,9 +64,10 @@ def prepare_output_dir(config: SynthConfig, out_dir: Path, overwrite: bool = Fal
     if out_dir.exists() and not out_dir.is_dir():
         raise SynthConfigError(f"{out_dir}: exists and is not a folder")
     record = config_record(config)
+    settings = RecordFolder(out_dir, settings_file=out_dir / CONFIG_FILENAME)
     existing = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
     if existing:
-        previous = _read_record(out_dir / CONFIG_FILENAME)
+        previous = settings.read_settings()
         same = previous is not None and {k: previous.get(k) for k in ("generator_version", "config")} == {
             k: record[k] for k in ("generator_version", "config")
         }
@@ -90,7 +90,7 @@ def prepare_output_dir(config: SynthConfig, out_dir: Path, overwrite: bool = Fal
     for folder in OUTPUT_FOLDERS:  # leftovers of an interrupted atomic write would look like cases
         for stale in (out_dir / folder).glob(".tmp_*"):
             stale.unlink()
-    write_json_atomic(out_dir / CONFIG_FILENAME, record)
+    settings.write_settings(record)
 
 
 def generate_dataset(
@@ -124,21 +124,11 @@ def generate_dataset(
             f"{out_dir}: {len(failures)} case(s) could not be written ({', '.join(failures[:5])}); "
             "fix the cause and rerun the same command to resume"
         )
-    write_dataset_json(out_dir, config)
+    write_synth_dataset_json(out_dir, config)
     write_labels(out_dir, labels)
     write_metadata(out_dir / METADATA_FILENAME, rows)
     logger.info("%s: %d cases (%d written, %d kept)", out_dir, len(jobs), written, len(jobs) - written)
     return out_dir
-
-
-def _read_record(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _clear(out_dir: Path) -> None:
@@ -152,6 +142,5 @@ def _clear(out_dir: Path) -> None:
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
-    keys = sorted(set(old) | set(new))
-    changed = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+    changed = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed_keys(old, new)]
     return "; ".join(changed) or "generator version changed"

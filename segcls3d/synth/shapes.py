@@ -178,6 +178,6 @@ def draw_shape(
     ext = half_extent_voxels(shape, radius, scale, long_axis)
     lo = np.maximum(np.floor(centre_arr - ext).astype(int), 0)
     hi = np.minimum(np.ceil(centre_arr + ext).astype(int), np.asarray(grid_shape) - 1)
-    axes = [(np.arange(l, h + 1) - c) * s / radius for l, h, c, s in zip(lo, hi, centre_arr, scale)]
-    inside = np.broadcast_to(shape.inside(np.ix_(*axes), long_axis), tuple(int(h - l + 1) for l, h in zip(lo, hi)))
-    return tuple(slice(int(l), int(h) + 1) for l, h in zip(lo, hi)), inside
+    axes = [(np.arange(a, b + 1) - c) * s / radius for a, b, c, s in zip(lo, hi, centre_arr, scale)]
+    inside = np.broadcast_to(shape.inside(np.ix_(*axes), long_axis), tuple(int(b - a + 1) for a, b in zip(lo, hi)))
+    return tuple(slice(int(a), int(b) + 1) for a, b in zip(lo, hi)), inside

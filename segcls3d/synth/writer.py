@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -17,6 +15,7 @@ import SimpleITK as sitk
 
 from segcls3d.errors import SegCls3dError
 from segcls3d.io import atomic_path, write_text_atomic
+from segcls3d.io.dataset_json import write_dataset_json
 from segcls3d.labels import LABELS_FILENAME, write_case_labels
 from segcls3d.synth.config import SLICE_SPACING_2D, SynthConfig
 from segcls3d.synth.generator import SynthCase
@@ -105,28 +104,22 @@ def write_labels(out_dir: Path, labels: Mapping[str, int]) -> Path:
     return write_case_labels(out_dir / LABELS_FILENAME, {c: {CLASS_NAME: v} for c, v in labels.items()}, [CLASS_NAME])
 
 
-def write_dataset_json(out_dir: Path, config: SynthConfig) -> Path:
-    """dataset.json via nnU-Net's ``generate_dataset_json``, moved into place atomically."""
-    from nnunetv2.dataset_conversion.generate_dataset_json import generate_dataset_json
-
+def write_synth_dataset_json(out_dir: Path, config: SynthConfig) -> Path:
+    """dataset.json of the synthetic task (one class ``target``), written atomically."""
     kinds = ", ".join(k.name for k in distractor_kinds(config.dim, config.distractor_kinds))
-    with tempfile.TemporaryDirectory(prefix=".tmp_dataset_json_", dir=out_dir) as tmp:
-        generate_dataset_json(
-            tmp,
-            channel_names={"0": "synthetic"},
-            labels={"background": 0, CLASS_NAME: 1},
-            num_training_cases=config.n_train,
-            file_ending=FILE_ENDING,
-            dataset_name=config.dataset_name,
-            description=(
-                f"Synthetic {config.dim}D segmentation-for-classification task after Hooper et al. 2023 (A4): "
-                f"find the {target_kind(config.dim).name} among distractors ({kinds})."
-            ),
-            reference="Hooper et al. 2023, A case for reframing automated medical image classification as "
-            "segmentation (NeurIPS)",
-            license="CC0 (generated data)",
-            converted_by="segcls3d synth",
-        )
-        target = out_dir / "dataset.json"
-        os.replace(Path(tmp) / "dataset.json", target)
-    return target
+    return write_dataset_json(
+        out_dir,
+        channel_names={"0": "synthetic"},
+        labels={"background": 0, CLASS_NAME: 1},
+        num_training=config.n_train,
+        file_ending=FILE_ENDING,
+        dataset_name=config.dataset_name,
+        description=(
+            f"Synthetic {config.dim}D segmentation-for-classification task after Hooper et al. 2023 (A4): "
+            f"find the {target_kind(config.dim).name} among distractors ({kinds})."
+        ),
+        reference="Hooper et al. 2023, A case for reframing automated medical image classification as "
+        "segmentation (NeurIPS)",
+        license="CC0 (generated data)",
+        converted_by="segcls3d synth",
+    )

@@ -57,11 +57,33 @@ def patch_class_labels(
         label = torch.full((b,), float("nan"), device=out.device)
         label[(case == 0)] = 0.0
         label[(case == 1) & annotated] = 0.0
-        if case_label_if_unannotated:
-            unannotated = _unannotated(flat, has_regions, ignore_label).to(out.device)
-            label[unannotated] = case[unannotated]
         label[present] = 1.0
         out[:, j] = label
+    if case_label_if_unannotated:
+        out = _case_label_where(out, case_labels, _unannotated(flat, has_regions, ignore_label), class_names,
+                                channel_groups)
+    return out
+
+
+def with_case_labels_where_unannotated(labels: torch.Tensor, case_labels: torch.Tensor, target: torch.Tensor,
+                                       class_names: Sequence[str], channel_groups: Mapping[str, Sequence[int]],
+                                       has_regions: bool, ignore_label: Optional[int]) -> torch.Tensor:
+    """Labels of :func:`patch_class_labels` turned into those of ``case_label_if_unannotated=True``,
+    without deriving them again: patches with no annotated voxel take their case label."""
+    flat = target.reshape(target.shape[0], target.shape[1], -1)
+    return _case_label_where(labels, case_labels, _unannotated(flat, has_regions, ignore_label), class_names,
+                             channel_groups)
+
+
+def _case_label_where(labels: torch.Tensor, case_labels: torch.Tensor, unannotated: torch.Tensor,
+                      class_names: Sequence[str], channel_groups: Mapping[str, Sequence[int]]) -> torch.Tensor:
+    """Copy of ``labels`` where the rows of ``unannotated`` patches hold the case label (mask classes only;
+    an unannotated patch contains no foreground, so no 1 is overwritten)."""
+    out = labels.clone()
+    unannotated = unannotated.to(out.device)
+    for j, name in enumerate(class_names):
+        if name in channel_groups:
+            out[unannotated, j] = case_labels[:, j].to(out.device)[unannotated].to(out.dtype)
     return out
 
 

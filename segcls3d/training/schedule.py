@@ -1,27 +1,35 @@
 """Training-schedule variants as one mixin: a subclass names its schedule, nothing else.
 
-nnU-Net finds trainers by class name (``-tr nnUNetTrainerSegCls_smoke``), so every schedule is a
-named class, as in nnU-Net's own ``nnUNetTrainer_5epochs``. The mixin keeps nnU-Net's constructor
-signature explicit: nnU-Net records ``inspect.signature(self.__init__)`` in its checkpoints.
+nnU-Net finds trainers by class name (``-tr nnUNetTrainerSegCls_5epochs``), so every schedule is
+a named class, as in nnU-Net's own ``nnUNetTrainer_5epochs``. The mixin is the one behaviour that
+otherwise unrelated trainers share. It keeps nnU-Net's constructor signature explicit: nnU-Net
+records ``inspect.signature(self.__init__)`` in its checkpoints and rebuilds trainers from it.
 
 Example:
+    >>> from segcls3d.training.schedules import SMOKE
     >>> class nnUNetTrainerX_smoke(ScheduleMixin, object):  # doctest: +SKIP
-    ...     schedule = (2, 10, 2)
+    ...     schedule = SMOKE
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
+
+from segcls3d.training.schedules import Schedule
 
 _CUDA = torch.device("cuda")
 
 
 class ScheduleMixin:
     """Sets ``schedule = (epochs, iterations per epoch, validation iterations)`` after the trainer's
-    own ``__init__``; ``None`` keeps nnU-Net's value (e.g. ``(5, None, None)`` = ``_5epochs``)."""
+    own ``__init__``; ``None`` keeps nnU-Net's value.
 
-    schedule: tuple[Optional[int], Optional[int], Optional[int]] = (None, None, None)
+    ``final_validation_needs_npz``: skip nnU-Net's final validation unless its probabilities are
+    exported (``--npz``). The experiment suite tests every model on a separate test set, so the
+    held-out fold is only predicted where trained summarizers need its out-of-fold probabilities.
+    """
+
+    schedule: Schedule = (None, None, None)
+    final_validation_needs_npz: bool = False
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
         super().__init__(plans, configuration, fold, dataset_json, device)
@@ -33,8 +41,8 @@ class ScheduleMixin:
         if val_iterations is not None:
             self.num_val_iterations_per_epoch = val_iterations
 
-
-ONE_EPOCH = (1, None, None)
-FIVE_EPOCHS = (5, None, None)
-SMOKE = (2, 10, 2)  # exercises the whole pipeline (tests), learns next to nothing
-DEMO = (30, 50, 10)  # the CPU demo: tiny plans, ~3 min on 2 cores
+    def perform_actual_validation(self, save_probabilities: bool = False):
+        if self.final_validation_needs_npz and not save_probabilities:
+            self.print_to_log_file("segcls3d: final validation skipped (this schedule runs it only with --npz)")
+            return
+        super().perform_actual_validation(save_probabilities)

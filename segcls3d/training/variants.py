@@ -1,50 +1,26 @@
-"""Short-schedule variants of SegCls, Cls and Multitask (nnU-Net's ``_Nepochs`` naming)."""
+"""Schedules users run: ``_5epochs`` (quick check), ``_demo`` (the CPU demo), ``_exp`` (the experiment suite).
+
+Test-only schedules (``_smoke``) live with the tests (``tests/trainers``).
+"""
 from __future__ import annotations
 
-from segcls3d.training.schedule import DEMO, FIVE_EPOCHS, ONE_EPOCH, SMOKE, ScheduleMixin
-from segcls3d.training.trainers import nnUNetTrainerCls, nnUNetTrainerMultitask, nnUNetTrainerSegCls
-
-
-class nnUNetTrainerSegCls_1epoch(ScheduleMixin, nnUNetTrainerSegCls):
-    schedule = ONE_EPOCH
+from segcls3d.training.cls import nnUNetTrainerCls
+from segcls3d.training.multitask import nnUNetTrainerMultitask
+from segcls3d.training.schedule import ScheduleMixin
+from segcls3d.training.schedules import DEMO, EXP, FIVE_EPOCHS
+from segcls3d.training.segcls import nnUNetTrainerSegCls
 
 
 class nnUNetTrainerSegCls_5epochs(ScheduleMixin, nnUNetTrainerSegCls):
     schedule = FIVE_EPOCHS
 
 
-class nnUNetTrainerCls_1epoch(ScheduleMixin, nnUNetTrainerCls):
-    schedule = ONE_EPOCH
-
-
 class nnUNetTrainerCls_5epochs(ScheduleMixin, nnUNetTrainerCls):
     schedule = FIVE_EPOCHS
 
 
-class nnUNetTrainerMultitask_1epoch(ScheduleMixin, nnUNetTrainerMultitask):
-    schedule = ONE_EPOCH
-
-
 class nnUNetTrainerMultitask_5epochs(ScheduleMixin, nnUNetTrainerMultitask):
     schedule = FIVE_EPOCHS
-
-
-class nnUNetTrainerSegCls_smoke(ScheduleMixin, nnUNetTrainerSegCls):
-    """2 epochs x 10 iterations: exercises the whole pipeline (tests), learns next to nothing."""
-
-    schedule = SMOKE
-
-
-class nnUNetTrainerCls_smoke(ScheduleMixin, nnUNetTrainerCls):
-    """2 epochs x 10 iterations: exercises the whole pipeline (tests), learns next to nothing."""
-
-    schedule = SMOKE
-
-
-class nnUNetTrainerMultitask_smoke(ScheduleMixin, nnUNetTrainerMultitask):
-    """2 epochs x 10 iterations: exercises the whole pipeline (tests), learns next to nothing."""
-
-    schedule = SMOKE
 
 
 class nnUNetTrainerSegCls_demo(ScheduleMixin, nnUNetTrainerSegCls):
@@ -63,3 +39,24 @@ class nnUNetTrainerMultitask_demo(ScheduleMixin, nnUNetTrainerMultitask):
     """30 epochs x 50 iterations: the CPU demo schedule (tiny plans, ~3 min on 2 cores)."""
 
     schedule = DEMO
+
+
+class nnUNetTrainerSegCls_exp(ScheduleMixin, nnUNetTrainerSegCls):
+    """20 epochs x 40 iterations: the experiment suite's CPU schedule; final validation only with --npz."""
+
+    schedule = EXP
+    final_validation_needs_npz = True
+
+
+class nnUNetTrainerCls_exp(ScheduleMixin, nnUNetTrainerCls):
+    """20 epochs x 40 iterations: the experiment suite's CPU schedule; final validation only with --npz."""
+
+    schedule = EXP
+    final_validation_needs_npz = True
+
+
+class nnUNetTrainerMultitask_exp(ScheduleMixin, nnUNetTrainerMultitask):
+    """20 epochs x 40 iterations: the experiment suite's CPU schedule; final validation only with --npz."""
+
+    schedule = EXP
+    final_validation_needs_npz = True

@@ -5,8 +5,8 @@ import pytest
 import SimpleITK as sitk
 from fake_inputs_2d import gradient, write_dicom, write_jpeg, write_png
 
-from segcls3d.conversion.images2d.reading import read_image_2d
 from segcls3d.conversion.images2d.mask_io import MaskFiles, read_mask_2d
+from segcls3d.conversion.images2d.reading import read_image_2d
 from segcls3d.conversion.images2d.single_slice import single_slice_channels, single_slice_mask
 from segcls3d.errors import InputDataError
 

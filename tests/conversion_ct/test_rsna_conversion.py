@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import logging
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,7 @@ def test_union_targets_labels_splits_and_resume(rsna, tmp_path, no_totalseg_weig
     assert {p.name: p.stat().st_mtime_ns for p in (out / "imagesTr").iterdir()} == before
     # resuming with other target options would mix two kinds of targets: refused
     assert convert(root, out, "--per-vertebra") == 2
-    assert "converted with other settings (per_vertebra: False -> True)" in capsys.readouterr().err
+    assert "was written with other settings (per_vertebra: False -> True)" in capsys.readouterr().err
 
 
 def test_per_vertebra_sharded_then_merged(rsna, tmp_path, no_totalseg_weights):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 from pathlib import Path
@@ -16,8 +17,10 @@ from segcls3d.conversion.dataset_writer import finalize_dataset, write_case
 from segcls3d.conversion.runner import (
     CaseResult,
     ShardSpecError,
+    check_settings,
     merge_records,
     parse_shard,
+    read_record,
     run_cases,
 )
 from segcls3d.errors import InputDataError
@@ -87,7 +90,8 @@ def test_shards_partition_cases_and_merge(dirs):
         part = run_cases(ids, convert, out, shard=(i, 3))
         assert [r.case_id for r in part] == sorted(ids)[i::3]
         seen += [r.case_id for r in part]
-        assert (out / "conversion_log" / f"summary_shard{i}of3.txt").is_file()
+        summary = (out / "conversion_log" / f"summary_shard{i}of3.txt").read_text()
+        assert summary == f"{len(part)} case(s): {len(part)} done, 0 skipped, 0 failed\n"
     assert sorted(seen) == sorted(ids) and len(seen) == len(ids)
     merged = merge_records(out)
     assert [r.case_id for r in merged] == sorted(ids)
@@ -141,6 +145,45 @@ def test_finalize_ignores_failed_cases_and_needs_one_done(dirs):
     results = run_cases(["bad", "c1"], convert, out)
     finalize_dataset(out, results, channel_names={0: "CT"}, labels={"background": 0, "lesion": 1}, classes=["lesion"])
     assert (out / "classification_labels.csv").read_text().splitlines() == ["case_id,lesion", "c1,1"]
+
+
+@pytest.mark.parametrize("text", ["{truncated", '{"case_id": "c1", "status": "finished"}', '["c1"]'])
+def test_unreadable_record_is_converted_again_with_a_warning(dirs, caplog, text):
+    out, calls = dirs
+    convert = functools.partial(_convert, out_dir=str(out), calls_dir=str(calls))
+    run_cases(["c0", "c1"], convert, out)
+    (out / "conversion_log" / "c1.json").write_text(text)
+    for p in calls.iterdir():
+        p.unlink()
+    with caplog.at_level(logging.WARNING):
+        assert read_record(out, "c1") is None
+        again = run_cases(["c0", "c1"], convert, out)
+    assert "c1.json" in caplog.text and "again" in caplog.text
+    assert _calls(calls) == ["c1"]
+    assert [(r.case_id, r.status) for r in again] == [("c0", "done"), ("c1", "done")]
+    assert json.loads((out / "conversion_log" / "c1.json").read_text())["status"] == "done"
+
+
+def test_merge_refuses_a_broken_record_and_a_missing_log(dirs):
+    out, calls = dirs
+    with pytest.raises(InputDataError, match="no conversion records found"):
+        merge_records(out)
+    run_cases(["c0"], functools.partial(_convert, out_dir=str(out), calls_dir=str(calls)), out)
+    (out / "conversion_log" / "c9.json").write_text("{")
+    with pytest.raises(InputDataError, match=r"c9\.json: record is not valid JSON"):
+        merge_records(out)
+    (out / "conversion_log" / "c9.json").write_text('{"case_id": "c9", "status": "done", "split": "val"}')
+    with pytest.raises(InputDataError, match=r"c9\.json: split 'val' is not one of"):
+        merge_records(out)
+
+
+def test_check_settings_keeps_the_settings_file_and_names_changes(tmp_path):
+    check_settings(tmp_path, {"per_vertebra": False, "size": (128, 128)})
+    path = tmp_path / "conversion_log" / "settings.txt"
+    assert json.loads(path.read_text()) == {"per_vertebra": False, "size": [128, 128]}
+    check_settings(tmp_path, {"per_vertebra": False, "size": [128, 128]})
+    with pytest.raises(InputDataError, match=r"other settings \(size: \[128, 128\] -> \[64, 64\]\)"):
+        check_settings(tmp_path, {"per_vertebra": False, "size": (64, 64)})
 
 
 @pytest.mark.parametrize("text,expected", [("0/1", (0, 1)), ("2/4", (2, 4)), (" 3/4 ", (3, 4))])

@@ -18,6 +18,13 @@ from segcls3d.cli.main import main
 from segcls3d.labels import CaseLabels
 
 
+def _epoch_log(model: Path) -> dict:
+    """nnU-Net's per-epoch log as saved in the final checkpoint."""
+    import torch
+
+    return torch.load(model / "fold_0" / "checkpoint_final.pth", map_location="cpu", weights_only=False)["logging"]
+
+
 def _predict(model: Path, images: Path, out: Path, *extra: str) -> int:
     return main(["predict", "-i", str(images), "-o", str(out), "-m", str(model), "--device", "cpu", *extra])
 
@@ -31,6 +38,8 @@ def test_segcls_train_predict_evaluate(tiny_dataset_3d, train_model, tmp_path):
     assert sorted(val_rows["case_id"]) == sorted(splits[0]["val"])
     assert "auroc" in json.loads((validation / "summary_classification.json").read_text())["classes"]["target"]["sources"]["summarizer"]
     assert not list(validation.glob("*.npz")), "probabilities are only kept with --npz"
+    log = _epoch_log(model)  # 2 epochs: nnU-Net's pseudo Dice and our pseudo AUROC, one value each per epoch
+    assert len(log["mean_fg_dice"]) == 2 and len(log["val_auroc"]) == 2 and len(log["val_auroc_per_class"]) == 2
 
     out = tmp_path / "pred"
     assert _predict(model, tiny_dataset_3d.raw / "imagesTs", out) == 0
@@ -76,7 +85,9 @@ def test_multitask_head_and_stock_nnunet_predict(tiny_dataset_3d, train_model, t
     assert csv["target_head_probability"].between(0, 1).all()
     assert set(csv["target_head_label"]) <= {0, 1}
     val = pd.read_csv(model / "fold_0" / "validation" / "classification.csv")
-    assert "target_head_probability" in val.columns
+    assert val["target_head_probability"].between(0, 1).all() and len(val) > 0
+    log = _epoch_log(model)
+    assert len(log["val_head_auroc"]) == 2 and len(log["val_auroc"]) == 2 and len(log["mean_fg_dice"]) == 2
 
     # stock nnUNetv2_predict still works on the multitask model and gives the same masks
     stock = tmp_path / "stock"
@@ -99,6 +110,14 @@ def test_classifier_baseline(tiny_dataset_3d, train_model, tmp_path):
     assert list(csv.columns) == ["case_id", "target_head_probability", "target_head_label"]
     assert len(csv) == 8
     assert not list(out.glob("*.nii.gz")), "a classifier writes no masks"
+    # the classifier logs AUROC under its own names and never fills nnU-Net's Dice keys
+    log = _epoch_log(model)
+    assert log["mean_fg_dice"] == [] and log["dice_per_class_or_region"] == []
+    assert len(log["val_auroc"]) == 2 and len(log["ema_val_auroc"]) == 2
+    first, second = log["val_auroc"]
+    if not (np.isnan(first) or np.isnan(second)):
+        assert log["ema_val_auroc"][1] == pytest.approx(0.9 * first + 0.1 * second)
+    assert (model / "fold_0" / "progress.png").is_file()
     code = main(["evaluate", "--predictions", str(out / "classification.csv"),
                  "--labels", str(tiny_dataset_3d.raw / "classification_labels.csv"), "--bootstrap", "100",
                  "--json", str(tmp_path / "m.json")])

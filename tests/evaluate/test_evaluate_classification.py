@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from segcls3d.errors import InputDataError
-from segcls3d.evaluate import evaluate_predictions, format_table
+from segcls3d.evaluate import Estimate, evaluate_predictions, format_table, plot_roc
 from segcls3d.labels import CaseLabels, write_case_labels
 
 
@@ -39,19 +39,23 @@ def test_numbers_match_sklearn_and_unknowns_are_left_out(tmp_path):
         result = evaluate_predictions(df, tmp_path / "labels.csv", n_bootstrap=200, seed=1)
     messages = " | ".join(str(w.message) for w in record)
     assert "without a labels row" in messages and "['other']" in messages
-    assert result["n_cases_without_labels"] == 1 and result["cases_without_labels"] == ["case_006"]
+    assert result.n_cases_without_labels == 1 and result.cases_without_labels == ("case_006",)
     keep = ~df.case_id.isin(["case_005", "case_006"])
-    src = result["classes"]["lesion"]["sources"]["summarizer"]
-    assert src["n"] == int(keep.sum()) and src["n_unknown_label"] == 1
-    assert src["auroc"]["value"] == pytest.approx(roc_auc_score(y[keep], df.lesion_probability[keep]))
-    assert src["auroc"]["ci_lower"] < src["auroc"]["value"] < src["auroc"]["ci_upper"]
-    assert set(src["operating_points"]) == {"youden", "model"}
-    model = src["operating_points"]["model"]
+    sources = result.classes["lesion"].sources
+    assert list(sources) == ["summarizer", "head"]
+    src = sources["summarizer"]
+    assert src.n == int(keep.sum()) and src.n_unknown_label == 1
+    assert (src.n_positive, src.n_negative) == (int(y[keep].sum()), int((y[keep] == 0).sum()))
+    assert src.auroc.value == pytest.approx(roc_auc_score(y[keep], df.lesion_probability[keep]))
+    assert src.auroc.ci_lower < src.auroc.value < src.auroc.ci_upper
+    assert list(src.operating_points) == ["youden", "model"]
     pred = df.lesion_label[keep].to_numpy()
-    assert model["recall"]["value"] == pytest.approx(((pred == 1) & (y[keep] == 1)).sum() / (y[keep] == 1).sum())
-    assert "head" in result["classes"]["lesion"]["sources"]
-    assert "model" not in result["classes"]["lesion"]["sources"]["head"]["operating_points"]
-    json.dumps(result, allow_nan=False)  # strict JSON: NaN became None
+    assert src.model.recall.value == pytest.approx(((pred == 1) & (y[keep] == 1)).sum() / (y[keep] == 1).sum())
+    assert (src.model.tp, src.model.fn) == (int(((pred == 1) & (y[keep] == 1)).sum()),
+                                            int(((pred == 0) & (y[keep] == 1)).sum()))
+    assert sources["head"].model is None and list(sources["head"].operating_points) == ["youden"]
+    assert sources["head"].label_column is None
+    json.dumps(result.to_dict(), allow_nan=False)  # strict JSON: NaN became None
 
 
 def test_one_class_gives_nan_and_warning():
@@ -61,12 +65,16 @@ def test_one_class_gives_nan_and_warning():
     df["rare_probability"] = np.linspace(0, 1, len(df))
     with pytest.warns(UserWarning, match="class 'rare' \\(summarizer\\): only one label value"):
         result = evaluate_predictions(df, case_labels, n_bootstrap=50)
-    rare = result["classes"]["rare"]["sources"]["summarizer"]
-    assert rare["auroc"]["value"] is None and rare["operating_points"]["youden"]["threshold"] is None
-    assert rare["operating_points"]["youden"]["recall"]["value"] is None
-    assert result["classes"]["lesion"]["sources"]["summarizer"]["auroc"]["value"] is not None
+    rare = result.classes["rare"].sources["summarizer"]
+    assert rare.auroc.value is None and rare.youden.threshold is None and rare.roc_curve is None
+    assert rare.youden.recall == Estimate(None, None, None)
+    assert (rare.youden.tp, rare.bootstrap.n_used, rare.bootstrap.n_skipped_single_class) == (None, 0, 50)
+    lesion = result.classes["lesion"].sources["summarizer"]
+    y = np.array([labels[c]["lesion"] for c in df.case_id])
+    assert lesion.auroc.value == pytest.approx(roc_auc_score(y, df.lesion_probability))
     table = format_table(result)
-    assert "rare" in table and "n/a" in table
+    rare_row = next(line for line in table.splitlines() if line.startswith("rare "))
+    assert rare_row.split()[:5] == ["rare", "summarizer", "40", "0", "n/a"]
 
 
 def test_seed_reproducible_and_bootstrap_zero():
@@ -77,7 +85,8 @@ def test_seed_reproducible_and_bootstrap_zero():
     b = evaluate_predictions(df, case_labels, n_bootstrap=100, seed=3)
     assert a == b
     none = evaluate_predictions(df, case_labels, n_bootstrap=0)
-    assert none["classes"]["lesion"]["sources"]["summarizer"]["auroc"]["ci_lower"] is None
+    auroc = none.classes["lesion"].sources["summarizer"].auroc
+    assert auroc == Estimate(a.classes["lesion"].sources["summarizer"].auroc.value, None, None)
 
 
 def test_no_common_class_is_an_input_error():
@@ -96,8 +105,6 @@ def test_bad_model_label_names_case_and_column():
 
 
 def test_plot_roc_api(tmp_path):
-    from segcls3d.evaluate import plot_roc
-
     df, labels, _ = _tables()
     df = df.drop(columns=["other_probability"])
     case_labels = CaseLabels({c: [v["lesion"]] for c, v in labels.items()}, ["lesion"])
@@ -112,4 +119,4 @@ def test_empty_head_column_is_not_a_source():
     df["lesion_head_label"] = None
     case_labels = CaseLabels({c: [v["lesion"]] for c, v in labels.items()}, ["lesion"])
     result = evaluate_predictions(df, case_labels, n_bootstrap=0)
-    assert list(result["classes"]["lesion"]["sources"]) == ["summarizer"]
+    assert list(result.classes["lesion"].sources) == ["summarizer"]

@@ -10,6 +10,7 @@ import SimpleITK as sitk
 from sklearn.metrics import log_loss, roc_auc_score
 
 from segcls3d.cli.main import main
+from segcls3d.evaluate import EvaluationResult, format_table
 from segcls3d.labels import write_case_labels
 from segcls3d.metrics.rsna_logloss import RSNA_TARGETS
 
@@ -35,7 +36,8 @@ def _dataset(tmp_path):
         columns[f"{t}_head_probability"] = rng.random(N)
     df = pd.DataFrame(columns)
     df.to_csv(pred / "classification.csv", index=False)
-    (pred / "classes.json").write_text(json.dumps({"classes": {f"C{i}": [i] for i in range(1, 8)} | {"patient_overall": [1, 2, 3, 4, 5, 6, 7]}}))
+    classes = {f"C{i}": [i] for i in range(1, 8)} | {"patient_overall": [1, 2, 3, 4, 5, 6, 7]}
+    (pred / "classes.json").write_text(json.dumps({"classes": classes}))
     for i, case in enumerate(cases):
         arr = np.zeros((1, 8, 8), np.uint8)
         for j in range(7):
@@ -51,16 +53,22 @@ def _dataset(tmp_path):
     return df, y, pred, gt
 
 
+def _evaluate(tmp_path, pred) -> list[str]:
+    return ["evaluate", "--predictions", str(pred / "classification.csv"), "--labels", str(tmp_path / "labels.csv")]
+
+
 def test_cli_end_to_end(tmp_path, capsys):
     df, y, pred, gt = _dataset(tmp_path)
     out_json, out_png = tmp_path / "out" / "metrics.json", tmp_path / "out" / "roc.png"
-    code = main(["evaluate", "--predictions", str(pred / "classification.csv"), "--labels", str(tmp_path / "labels.csv"),
-                 "--pred-masks", str(pred), "--gt-masks", str(gt), "--json", str(out_json), "--plot", str(out_png),
-                 "--bootstrap", "100", "--rsna"])
+    code = main([*_evaluate(tmp_path, pred), "--pred-masks", str(pred), "--gt-masks", str(gt),
+                 "--json", str(out_json), "--plot", str(out_png), "--bootstrap", "100", "--rsna"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "C1" in printed and "patient_overall" in printed and "RSNA 2022" in printed
     result = json.loads(out_json.read_text())
+    typed = EvaluationResult.from_dict(result)  # the JSON reads back into the typed result
+    assert typed.to_dict() == result and format_table(typed) == printed.rstrip("\n")
+    assert typed.rsna.score_source == "summarizer" and typed.rsna.n_cases == N
     assert set(result["classes"]) == set(RSNA_TARGETS)
     c1 = result["classes"]["C1"]["sources"]
     assert set(c1) == {"summarizer", "head"}
@@ -80,8 +88,7 @@ def test_cli_end_to_end(tmp_path, capsys):
 def test_cli_missing_rsna_column_exit_2(tmp_path, capsys):
     df, _, pred, _ = _dataset(tmp_path)
     df.drop(columns=["C3_probability", "C5_probability"]).to_csv(pred / "classification.csv", index=False)
-    code = main(["evaluate", "--predictions", str(pred / "classification.csv"), "--labels", str(tmp_path / "labels.csv"),
-                 "--bootstrap", "0", "--rsna"])
+    code = main([*_evaluate(tmp_path, pred), "--bootstrap", "0", "--rsna"])
     assert code == 2
     err = capsys.readouterr().err
     assert "C3_probability" in err and "C5_probability" in err and "Traceback" not in err
@@ -90,8 +97,7 @@ def test_cli_missing_rsna_column_exit_2(tmp_path, capsys):
 def test_cli_mask_shape_mismatch_exit_2(tmp_path, capsys):
     _, _, pred, gt = _dataset(tmp_path)
     sitk.WriteImage(sitk.GetImageFromArray(np.zeros((1, 8, 9), np.uint8)), str(pred / "s03.nii.gz"))
-    code = main(["evaluate", "--predictions", str(pred / "classification.csv"), "--labels", str(tmp_path / "labels.csv"),
-                 "--pred-masks", str(pred), "--gt-masks", str(gt), "--bootstrap", "0"])
+    code = main([*_evaluate(tmp_path, pred), "--pred-masks", str(pred), "--gt-masks", str(gt), "--bootstrap", "0"])
     assert code == 2
     err = capsys.readouterr().err
     assert "s03" in err and "shape" in err
@@ -111,5 +117,6 @@ def test_rsna_library_lists_missing_label_columns(tmp_path):
 
     df, y, _, _ = _dataset(tmp_path)
     labels = CaseLabels({c: y[i, :2] for i, c in enumerate(df.case_id)}, ["C1", "C2"])
-    with pytest.raises(InputDataError, match=r"labels lack column\(s\) \['C3', 'C4', 'C5', 'C6', 'C7', 'patient_overall'\]"):
+    missing = r"labels lack column\(s\) \['C3', 'C4', 'C5', 'C6', 'C7', 'patient_overall'\]"
+    with pytest.raises(InputDataError, match=missing):
         evaluate_rsna(df, labels)

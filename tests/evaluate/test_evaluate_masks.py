@@ -7,7 +7,7 @@ import pytest
 import SimpleITK as sitk
 
 from segcls3d.errors import InputDataError
-from segcls3d.evaluate import evaluate_predictions
+from segcls3d.evaluate import StrictRecall, evaluate_predictions
 from segcls3d.labels import CaseLabels
 
 SHAPE = (4, 12, 12)
@@ -48,20 +48,23 @@ def test_strict_recall_and_dice(tmp_path):
     df, labels = _setup(tmp_path)
     result = evaluate_predictions(df, labels, tmp_path / "pred", tmp_path / "gt",
                                   class_label_ids={"lesion": [1]}, n_bootstrap=50)
-    entry = result["classes"]["lesion"]
-    youden = entry["sources"]["summarizer"]["operating_points"]["youden"]
-    assert youden["threshold"] == pytest.approx(0.8)  # hit + wrong_place detected, nothing else
-    assert youden["recall"]["value"] == pytest.approx(2 / 3)
-    strict = youden["strict_recall"]
-    assert strict["value"] == pytest.approx(1 / 3)  # wrong_place is a miss
-    assert (strict["n_positive"], strict["n_detected"], strict["n_detected_and_located"]) == (3, 2, 1)
-    masks = entry["masks"]
-    assert masks["n_both_empty"] == 2  # true_neg and false_pos (label 2 is not lesion)
-    assert masks["per_case"]["hit"]["dice"] == pytest.approx(0.5)
-    assert masks["per_case"]["hit"]["iou"] == pytest.approx(16 / 48)
-    assert masks["dice_mean"] == pytest.approx(0.5 / 3)
-    assert masks["dice_mean_gt_positive"] == pytest.approx(0.5 / 3)
-    assert result["masks"]["n_missing"] == 0
+    entry = result.classes["lesion"]
+    youden = entry.sources["summarizer"].youden
+    assert youden.threshold == pytest.approx(0.8)  # hit + wrong_place detected, nothing else
+    assert youden.recall.value == pytest.approx(2 / 3)
+    assert youden.strict_recall == StrictRecall(value=pytest.approx(1 / 3), recall_same_cases=pytest.approx(2 / 3),
+                                                n_positive=3, n_detected=2, n_detected_and_located=1,
+                                                n_positive_left_out=0)  # wrong_place is a miss
+    masks = entry.masks
+    assert (masks.label_ids, masks.n_cases, masks.n_both_empty) == ((1,), 5, 2)  # label 2 is not lesion
+    assert masks.per_case["hit"].dice == pytest.approx(0.5)
+    assert masks.per_case["hit"].iou == pytest.approx(16 / 48)
+    assert masks.dice_mean == pytest.approx(0.5 / 3)
+    assert masks.dice_mean_gt_positive == pytest.approx(0.5 / 3)
+    assert result.masks.missing_cases == [] and result.masks.class_label_ids == {"lesion": (1,)}
+    as_json = result.to_dict()
+    assert as_json["masks"]["n_missing"] == 0
+    assert as_json["classes"]["lesion"]["masks"]["per_case"]["true_neg"]["dice"] is None  # both empty: undefined
 
 
 def test_classes_json_next_to_predictions_and_missing_mask(tmp_path):
@@ -72,9 +75,9 @@ def test_classes_json_next_to_predictions_and_missing_mask(tmp_path):
     with pytest.warns(UserWarning, match="no predicted mask .* \\['missed'\\]"):
         result = evaluate_predictions(tmp_path / "pred" / "classification.csv", labels,
                                       tmp_path / "pred", tmp_path / "gt", n_bootstrap=0)
-    assert result["masks"]["missing_cases"] == ["missed"]
-    strict = result["classes"]["lesion"]["sources"]["summarizer"]["operating_points"]["youden"]["strict_recall"]
-    assert strict["n_positive"] == 2 and strict["n_positive_left_out"] == 1
+    assert result.masks.missing_cases == ["missed"] and result.masks.missing_pred == ("missed",)
+    strict = result.classes["lesion"].sources["summarizer"].youden.strict_recall
+    assert strict.n_positive == 2 and strict.n_positive_left_out == 1
 
 
 def test_missing_classes_file_is_a_clear_error(tmp_path):

@@ -1,12 +1,15 @@
-"""Fakes of segcls3d.experiments.steps for the runner tests: no nnU-Net, files as the real steps write them."""
+"""Fakes of segcls3d.experiments.run.steps for the runner tests: no nnU-Net, files as the real steps write them."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from segcls3d.errors import SegCls3dError
-from segcls3d.experiments import steps as steps_module
+from segcls3d.evaluate import evaluate_predictions
+from segcls3d.experiments.run import steps as steps_module
+from segcls3d.labels import write_case_labels
 
 N_TEST = 10  # 5 positives with small targets (radius = target_size), 5 negatives
 ENV_KEYS = ("nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results", "nnUNet_extTrainer", "nnUNet_def_n_proc",
@@ -23,8 +26,6 @@ class FakeSteps:
         self.fail_prepare: set[str] = set()
 
     def prepare_dataset(self, spec, dataset_id, name, preset, work_dir):
-        from segcls3d.labels import write_case_labels
-
         self.calls["prepare"].append(name)
         if name in self.fail_prepare:
             raise SegCls3dError(f"{name}: planning failed")
@@ -54,10 +55,6 @@ class FakeSteps:
         return folder.name
 
     def predict_and_evaluate(self, model, prepared, summarizer, out_dir):
-        import pandas as pd
-
-        from segcls3d.evaluate import evaluate_predictions
-
         self.calls["predict"].append((prepared.name, model, summarizer))
         y = np.array([1] * 5 + [0] * 5)
         good = "SegCls" in model  # the fake segmentation model separates the classes, the others less so

@@ -27,12 +27,17 @@ def test_dry_run_of_the_semisup_experiment(tmp_path, capsys):
     out = tmp_path / "exp"
     assert main(["experiment", "i", "--dim", "3", "--seeds", "0", "1", "--dry-run", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "label fractions 3D: 0.1, 0.25, 1; seeds 0 1" in text
-    assert "runs: 20 - done 0; up to 16 trainings" in text  # 2 seeds x (4 + 4 + 2); f = 1 models are shared
-    assert "SegClsExp3D" not in text and not out.exists()  # no plan of experiments a-h
+    assert "experiments: i) semisup (Fig. 7)\ndimensions: 3D; seeds: 0 1" in text
+    assert "runs (metrics files): 20 - done 0, finished in a shared run 0, to do 20" in text  # 2 x (4 + 4 + 2)
+    # per seed: f = 0.1 and 0.25: Cls, SegCls (the teacher) and two students; f = 1: Cls and SegCls
+    assert "to do: 2 dataset preparations, 20 trainings, 0 summarizer fits, 20 test-set predictions" in text
+    jobs = [line for line in text.splitlines() if "SegClsExp3D" in line]
+    assert len(jobs) == 20 and "nnUNetTrainerSegCls_exp__f0.1_boosted" in jobs[3] and not out.exists()
     assert main(["experiment", "semisup", "a", "--dim", "2", "--seeds", "0", "--dry-run", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "runs (metrics files): 10" in text and "label fractions 2D" in text
+    assert "runs (metrics files): 20" in text and "experiments: a) training_size (Fig. 5a), i) semisup (Fig. 7)" in text
+    shared = [line for line in text.splitlines() if "a=80 i=1 " in line]  # f = 1: the models of experiment a
+    assert [line.split()[3] for line in shared] == ["nnUNetTrainerSegCls_exp", "nnUNetTrainerCls_exp"]
 
 
 def test_user_errors_exit_2(tmp_path, capsys):
@@ -57,26 +62,28 @@ def test_fake_run_then_report(fake, tmp_path, capsys):  # noqa: F811
 
 
 def test_exp_trainers_skip_final_validation_without_npz():
-    spec = importlib.util.spec_from_file_location("exp_trainers", ROOT / "trainers" / "nnUNetTrainerExperiment.py")
+    spec = importlib.util.spec_from_file_location("segcls_trainers", ROOT / "trainers" / "nnUNetTrainerSegCls.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from segcls3d.training.experiment_variants import FinalValidationWithNpzOnlyMixin
-    from segcls3d.training.trainers import nnUNetTrainerSegCls
+    from segcls3d.training.schedule import ScheduleMixin
+    from segcls3d.training.schedules import EXP
 
-    assert issubclass(module.nnUNetTrainerSegCls_exp, nnUNetTrainerSegCls)
-    assert {"nnUNetTrainerCls_exp", "nnUNetTrainerMultitask_exp"} <= set(module.__all__)
+    assert issubclass(module.nnUNetTrainerSegCls_exp, module.nnUNetTrainerSegCls)
+    assert module.nnUNetTrainerSegCls_exp.schedule == EXP == (20, 40, 2)  # the cpu suite's '_exp' schedule
+    assert module.nnUNetTrainerSegCls_exp.final_validation_needs_npz
 
     class Stock:
         def perform_actual_validation(self, save_probabilities: bool = False):
             self.validated = save_probabilities
 
-    class Trainer(FinalValidationWithNpzOnlyMixin, Stock):
+    class Trainer(ScheduleMixin, Stock):
+        final_validation_needs_npz = True
         validated = None
 
         def print_to_log_file(self, *args, **kwargs):
             self.logged = args
 
-    trainer = Trainer()
+    trainer = Trainer.__new__(Trainer)  # no nnU-Net constructor: only the validation hook is tested
     trainer.perform_actual_validation(False)
     assert trainer.validated is None and "skipped" in trainer.logged[0]
     trainer.perform_actual_validation(True)

@@ -5,11 +5,12 @@ import json
 
 import pytest
 
-from segcls3d.experiments import ExperimentConfigError, build_plan, estimate_plan, get_suite
-from segcls3d.experiments.budget import CostModel, format_duration
-from segcls3d.experiments.plan import dataset_for
-from segcls3d.experiments.registry import DatasetRegistry, DatasetRegistryError
-from segcls3d.experiments.suites import SCHEDULES, with_overrides
+from segcls3d.experiments.plan import (DatasetRegistry, DatasetRegistryError, ExperimentConfigError, build_plan,
+                                       estimate_plan, get_suite, with_overrides)
+from segcls3d.experiments.plan.cost import CostModel, format_duration
+from segcls3d.experiments.plan.datasets import dataset_for
+from segcls3d.experiments.plan.suites import SCHEDULES
+from segcls3d.training import schedules
 
 
 def _plan(tmp_path, names, dims=(2,), seeds=(0,), suite="cpu"):
@@ -20,9 +21,9 @@ def _plan(tmp_path, names, dims=(2,), seeds=(0,), suite="cpu"):
 def test_every_sweep_value_is_a_valid_dataset(tmp_path, suite):
     plan = _plan(tmp_path, ["all"], dims=(2, 3), seeds=(0, 1, 2), suite=suite)  # SynthConfig validates each
     s = get_suite(suite)
-    n_values = sum(len(sw.values_for(d)) for sw in s.sweeps.values() for d in (2, 3))
-    assert len({(t.experiment, t.dim, t.value, t.seed) for t in plan.targets}) == n_values * 3
-    assert {t.method.name for t in plan.targets if t.experiment == "summarizers"} >= {
+    n_values = sum(len(sw.values_for(d)) for sw in (*s.sweeps.values(), s.semisup) for d in (2, 3))
+    assert len({(r.experiment, r.dim, r.value, r.seed) for r in plan.runs}) == n_values * 3
+    assert {r.method.name for r in plan.runs if r.experiment == "summarizers"} >= {
         "segcls_g", "segcls_threshold", "segcls_fc", "segcls_gap_fc", "segcls_cnn", "segcls_emb_simple_shallow",
         "segcls_emb_simple_deep", "segcls_emb_complex_shallow", "segcls_emb_complex_deep", "cls",
         "multitask_head", "multitask_g"}
@@ -32,12 +33,12 @@ def test_default_point_is_shared_between_experiments(tmp_path):
     plan = _plan(tmp_path, ["a", "e", "b"])
     # a: 20, 80 (default); b: 0.05, 0.5 (default); e: 2.5, 4 (default) -> 4 datasets, not 6
     assert len(plan.datasets) == 4 and len(plan.jobs) == 12
-    assert len(plan.targets) == 6 * 5  # g (suite tau), g (tau 10), Cls, Multitask head and g
-    default = [t for t in plan.targets if (t.experiment, t.value) in {("training_size", 80), ("target_size", 4),
-                                                                      ("prevalence_low", 0.5)}]
-    assert len({t.job_key for t in default}) == 3  # SegCls, Cls, Multitask trained once
+    assert len(plan.runs) == 6 * 5  # g (suite tau), g (tau 10), Cls, Multitask head and g
+    default = [r for r in plan.runs if (r.experiment, r.value) in {("training_size", 80), ("target_size", 4),
+                                                                   ("prevalence_low", 0.5)}]
+    assert len({r.job_key for r in default}) == 3  # SegCls, Cls, Multitask trained once
     assert [s.name for s in plan.sweeps.values()] == ["training_size", "prevalence_low", "target_size"]
-    assert str(plan.target_path(default[0])).endswith("training_size/2d/80/seed0/segcls_g.json")
+    assert str(plan.records.path(default[0].key)).endswith("training_size/2d/80/seed0/segcls_g.json")
 
 
 def test_dataset_settings_follow_the_paper(tmp_path):
@@ -93,6 +94,9 @@ def test_overrides_and_estimate(tmp_path):
     suite = with_overrides(get_suite("cpu"), schedule="_smoke", experiment="e", values=[3, 5])
     plan = build_plan(suite, ["e"], [2], [0], tmp_path, registry=DatasetRegistry(None))
     assert plan.suite.schedule == SCHEDULES["_smoke"] and len(plan.datasets) == 2
+    assert (SCHEDULES["_smoke"].epochs, SCHEDULES["_smoke"].iterations) == schedules.SMOKE[:2] == (2, 10)
+    assert (SCHEDULES["_exp"].epochs, SCHEDULES["_exp"].iterations, SCHEDULES["_exp"].val_iterations) == (20, 40, 2)
+    assert (SCHEDULES[""].epochs, SCHEDULES[""].iterations) == (1000, 250)  # nnU-Net's own
     assert {j.trainer for j in plan.jobs.values()} == {"nnUNetTrainerSegCls_smoke", "nnUNetTrainerCls_smoke",
                                                        "nnUNetTrainerMultitask_smoke"}
     est = estimate_plan(plan)

@@ -8,8 +8,11 @@ import pytest
 from experiment_records import make_record, write_records
 
 from segcls3d.errors import InputDataError
-from segcls3d.experiments import write_report
-from segcls3d.experiments.gather import mean_ci
+from segcls3d.evaluate.result import ClassMasks
+from segcls3d.experiments.report import write_report
+from segcls3d.experiments.report.convergence import convergence_table
+from segcls3d.experiments.report.gather import mean_ci
+from segcls3d.experiments.run.records import mask_dice
 
 # t quantiles (0.975): df=1 12.7062047, df=2 4.30265273
 BACC = {  # (value, method) -> balanced accuracy per seed 0, 1, 2 (None = no run)
@@ -112,8 +115,6 @@ def test_report_without_records_is_a_user_error(tmp_path):
 
 
 def test_semisup_report_has_the_table_a8_analogue(tmp_path):
-    from segcls3d.experiments.report import write_report
-
     counts = {"cls": (0, 8, 0), "segcls_g": (8, 0, 0), "segcls_boosted": (8, 72, 0)}
     records = []
     for fraction, base in ((0.1, 0.6), (1.0, 0.8)):
@@ -139,18 +140,18 @@ def test_semisup_report_has_the_table_a8_analogue(tmp_path):
     assert "(i) semisup, 3D" in text
 
 
-def test_mask_dice_takes_the_positive_cases_mean():
-    from segcls3d.experiments.records import mask_dice
+def _masks(dice_positive):
+    return ClassMasks(label_ids=(1,), n_both_empty=0, n_gt_nonempty=23, dice_mean=0.5, iou_mean=0.4,
+                      n_gt_positive=23, dice_mean_gt_positive=dice_positive, iou_mean_gt_positive=None)
 
-    entry = {"masks": {"dice_mean": 0.5, "dice_mean_gt_positive": 0.97, "n_gt_positive": 23}}
-    assert mask_dice(entry) == {"value": 0.97, "ci_lower": None, "ci_upper": None, "n": 23}
-    assert mask_dice({"sources": {}})["value"] is None  # a classifier: no masks
-    assert mask_dice({"masks": {"dice_mean_gt_positive": float("nan")}})["value"] is None
+
+def test_mask_dice_takes_the_positive_cases_mean():
+    assert mask_dice(_masks(0.97)) == {"value": 0.97, "ci_lower": None, "ci_upper": None, "n": 23}
+    assert mask_dice(None)["value"] is None  # a classifier: no masks
+    assert mask_dice(_masks(float("nan")))["value"] is None
 
 
 def test_convergence_table_splits_datasets_by_segcls_dice_and_counts_shared_datasets_once():
-    from segcls3d.experiments.report_convergence import convergence_table
-
     records = []
     # (dataset key, seg dice, seg auroc, cls auroc); "d0" is shared by two experiments and must count once
     for key, dice, seg, cls in (("d0", 0.9, 1.0, 0.6), ("d1", 0.8, 0.98, 0.7), ("d2", 0.0, 0.5, 0.55)):

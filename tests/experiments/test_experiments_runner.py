@@ -5,11 +5,9 @@ import json
 
 import pytest
 
-from segcls3d.experiments import build_plan, get_suite, run_plan
-from segcls3d.experiments import steps as steps_module
-from segcls3d.experiments.registry import DatasetRegistry
-from segcls3d.experiments.suites import with_overrides
-from segcls3d.experiments.status import target_state
+from segcls3d.experiments.plan import DatasetRegistry, build_plan, get_suite, with_overrides
+from segcls3d.experiments.run import run_plan
+from segcls3d.experiments.run import steps as steps_module
 
 from experiment_fakes import ENV_KEYS, FakeSteps
 
@@ -36,7 +34,7 @@ def _record(plan, experiment, value, seed, method):
 def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
     plan = _plan(tmp_path / "out")
     summary = run_plan(plan, device="cpu")
-    assert summary.n_targets == 2 * 2 * 2 * 5 and summary.n_written == 40 and not summary.failures
+    assert summary.n_runs == 2 * 2 * 2 * 5 and summary.n_written == 40 and not summary.failures
     assert len(fake.calls["train"]) == 3 * 2 * 3  # 3 distinct datasets per seed (default shared) x 3 trainers
     assert len(fake.calls["prepare"]) == 6
     # multitask head and g come from one prediction
@@ -71,8 +69,8 @@ def test_run_writes_every_target_and_trains_shared_runs_once(fake, tmp_path):
 
 def test_failures_are_recorded_others_go_on_and_are_retried(fake, tmp_path):
     plan = _plan(tmp_path / "out", names=("e",), seeds=(0,))
-    default_name = plan.dataset_name(next(t.job_key.split(":")[0] for t in plan.targets if t.value == 4.0))
-    small_name = plan.dataset_name(next(t.job_key.split(":")[0] for t in plan.targets if t.value == 2.5))
+    default_name = plan.dataset_name(next(plan.jobs[r.job_key].dataset_key for r in plan.runs if r.value == 4.0))
+    small_name = plan.dataset_name(next(plan.jobs[r.job_key].dataset_key for r in plan.runs if r.value == 2.5))
     fake.fail_train.add((default_name, "nnUNetTrainerCls_exp"))
     fake.fail_prepare.add(small_name)
     summary = run_plan(plan, device="cpu")
@@ -97,7 +95,7 @@ def test_other_schedule_makes_old_results_stale(fake, tmp_path):
     run_plan(_plan(tmp_path / "out", names=("e",), seeds=(0,)), device="cpu")
     smoke = with_overrides(get_suite("cpu"), schedule="_smoke")
     plan = _plan(tmp_path / "out", names=("e",), seeds=(0,), suite=smoke)
-    assert {target_state(plan, t) for t in plan.targets} == {"todo"}
+    assert {plan.state(r) for r in plan.runs} == {"todo"}
     run_plan(plan, device="cpu")
     assert _record(plan, "target_size", 4, 0, "segcls_g")["trainer"] == "nnUNetTrainerSegCls_smoke"
 
@@ -115,3 +113,40 @@ def test_summarizer_comparison_fits_each_method_once(fake, tmp_path):
             "embedding_complex_shallow", "embedding_complex_deep"} <= set(fitted)
     assert all(folds == (0, 1) and mirroring is False for _, folds, mirroring in fake.calls["load"])
     assert _record(plan, "summarizers", 80, 0, "segcls_emb_complex_deep")["summarizer"] == "embedding_complex_deep"
+
+
+def test_a_record_made_with_other_settings_is_redone_and_a_matching_one_is_skipped(fake, tmp_path):
+    plan = _plan(tmp_path / "out", names=("e",), seeds=(0,))
+    run_plan(plan, device="cpu")
+    run = next(r for r in plan.runs if r.value == 4.0 and r.method.name == "segcls_g")
+    other = next(r for r in plan.runs if r.value == 2.5 and r.method.name == "cls")
+    path, job_path = plan.records.path(run.key), plan.job_records(plan.jobs[run.job_key]).path("segcls_g")
+    record = json.loads(path.read_text())
+    assert record["settings"] == {
+        "schema": 3, "suite": "cpu", "dataset": plan.jobs[run.job_key].dataset_key, "dim": 2, "seed": 0,
+        "trainer": "nnUNetTrainerSegCls_exp", "plans": "nnUNetPlans_cpu_tiny", "schedule": [20, 40, 2],
+        "label_fraction": None, "method": "segcls_g", "rule": {"threshold": 0.5, "tau": 25.0, "tau_unit": "voxels"},
+        "test_mirroring": False, "experiment": "target_size", "value": 4.0}
+    untouched = plan.records.path(other.key).read_text()
+
+    # the run's record was made with another tau; the job's own record is still current: copied, not recomputed
+    path.write_text(json.dumps({**record, "settings": {**record["settings"], "rule": {"tau": 10.0}}}))
+    assert plan.state(run) == "cached" and plan.state(other) == "done"
+    for calls in fake.calls.values():
+        calls.clear()
+    summary = run_plan(_plan(tmp_path / "out", names=("e",), seeds=(0,)), device="cpu")
+    assert summary.n_already_done == 9 and summary.n_written == 1 and not any(fake.calls.values())
+    assert json.loads(path.read_text())["settings"] == plan.settings(run)
+
+    # both records made with another schedule: the method is predicted and evaluated again
+    for p in (path, job_path):
+        stale = json.loads(p.read_text())
+        p.write_text(json.dumps({**stale, "settings": {**stale["settings"], "schedule": [2, 10, 2]}}))
+    assert plan.state(run) == "todo"
+    summary = run_plan(_plan(tmp_path / "out", names=("e",), seeds=(0,)), device="cpu")
+    assert summary.n_already_done == 9 and summary.n_written == 1
+    assert [c[1:] for c in fake.calls["train"]] == [("nnUNetTrainerSegCls_exp", (0,), False)]
+    assert [c[2] for c in fake.calls["predict"]] == ["rule_based"]
+    assert json.loads(path.read_text())["settings"] == plan.settings(run) and plan.is_done(run)
+    assert json.loads(job_path.read_text())["settings"] == plan.job_settings(plan.jobs[run.job_key], run.method)
+    assert plan.records.path(other.key).read_text() == untouched  # a matching record is never rewritten

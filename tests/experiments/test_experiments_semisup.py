@@ -1,4 +1,4 @@
-"""The semi-supervised experiment (Fig. 7 / Table A8): label subsets, nnU-Net splits, partial sources, runner.
+"""The semi-supervised experiment (Fig. 7 / Table A8): label subsets, nnU-Net splits, partial sources, its runs.
 
 The runner test replaces the nnU-Net steps by fakes (no training); the real pseudo-labelling and
 training path is covered by tests/semisup/test_semisup_e2e.py.
@@ -13,12 +13,10 @@ import numpy as np
 import pytest
 
 from segcls3d.errors import InputDataError
-from segcls3d.experiments import get_suite
-from segcls3d.experiments import steps as steps_module
-from segcls3d.experiments.label_fraction import labeled_subset, n_labeled, register_split, write_partial_source
-from segcls3d.experiments.registry import DatasetRegistry
-from segcls3d.experiments.semisup_runner import run_semisup, semisup_targets
-from segcls3d.experiments.suites import with_overrides
+from segcls3d.experiments.plan import DatasetRegistry, build_plan, get_suite, with_overrides
+from segcls3d.experiments.run import run_plan
+from segcls3d.experiments.run import steps as steps_module
+from segcls3d.experiments.run.label_fraction import labeled_subset, n_labeled, register_split, write_partial_source
 from segcls3d.labels import CaseLabels, write_case_labels
 
 from experiment_fakes import ENV_KEYS, FakeSteps
@@ -163,17 +161,27 @@ def _suite(fractions=(0.1, 1.0)):
     return with_overrides(get_suite("cpu"), experiment="semisup", values=fractions)
 
 
-def test_targets_have_no_students_at_full_labels():
-    targets = semisup_targets(_suite((0.1, 0.25, 1.0)), [3], [0, 1])
-    assert len(targets) == 2 * (4 + 4 + 2)
-    assert {t.method.name for t in targets if t.fraction == 1.0} == {"cls", "segcls_g"}
+def _run(fractions, dim, seed, out):
+    plan = build_plan(_suite(fractions), ["i"], [dim], [seed], out, DatasetRegistry(out / "datasets.json"))
+    return run_plan(plan, device="cpu")
+
+
+def test_runs_have_no_students_at_full_labels_and_share_the_default_models(tmp_path):
+    plan = build_plan(_suite((0.1, 0.25, 1.0)), ["i", "a"], [3], [0, 1], tmp_path, DatasetRegistry(None))
+    semisup = [r for r in plan.runs if r.experiment == "semisup"]
+    assert len(semisup) == 2 * (4 + 4 + 2)
+    assert {r.method.name for r in semisup if r.value == 1.0} == {"cls", "segcls_g"}
+    default = {r.job_key for r in plan.runs if r.experiment == "training_size" and r.value == 80}
+    assert {r.job_key for r in semisup if r.value == 1.0} < default  # f = 1: the models of experiment a
+    student = plan.jobs[next(r.job_key for r in semisup if r.method.name == "segcls_boosted" and r.value == 0.1)]
+    assert (student.trainer, student.label_fraction, student.pseudolabel) == ("nnUNetTrainerSegCls_exp", 0.1, "boosted")
+    assert plan.job_dir(student).name == "nnUNetTrainerSegCls_exp__nnUNetPlans_cpu_tiny__f0.1_boosted"
 
 
 def test_runner_trains_on_the_subset_fold_pseudolabels_from_the_teacher_and_resumes(fake, tmp_path):
     out = tmp_path / "out"
-    registry = DatasetRegistry(out / "datasets.json")
-    summary = run_semisup(_suite(), [2], [0], out, registry, device="cpu")
-    assert summary.n_targets == 6 and summary.n_written == 6 and not summary.failures
+    summary = _run((0.1, 1.0), 2, 0, out)
+    assert summary.n_runs == 6 and summary.n_written == 6 and not summary.failures
 
     base = [c for c in fake.calls["prepare"]]
     assert len(base) == 1
@@ -211,7 +219,7 @@ def test_runner_trains_on_the_subset_fold_pseudolabels_from_the_teacher_and_resu
 
     for calls in fake.calls.values():
         calls.clear()
-    again = run_semisup(_suite(), [2], [0], out, DatasetRegistry(out / "datasets.json"), device="cpu")
+    again = _run((0.1, 1.0), 2, 0, out)
     assert again.n_already_done == 6 and again.n_written == 0 and not any(fake.calls.values())
 
 
@@ -221,8 +229,10 @@ def test_runner_records_a_failed_student_and_goes_on(fake, tmp_path, monkeypatch
 
     monkeypatch.setattr(steps_module, "make_pseudolabel_dataset", broken)
     out = tmp_path / "out"
-    summary = run_semisup(_suite((0.25,)), [3], [1], out, DatasetRegistry(out / "datasets.json"), device="cpu")
+    summary = _run((0.25,), 3, 1, out)
     assert summary.n_written == 4 and len(summary.failures) == 2
     record = json.loads((out / "semisup" / "3d" / "0.25" / "seed1" / "segcls_semisup.json").read_text())
     assert record["status"] == "failed" and "teacher predicted nothing" in record["error"]
+    assert record["failed_step"] == "pseudolabel" and record["labels"] == {"seg_and_class": 20, "class_only": 0,
+                                                                           "none": 60}
     assert json.loads((out / "semisup" / "3d" / "0.25" / "seed1" / "segcls_g.json").read_text())["status"] == "ok"

@@ -104,18 +104,22 @@ def test_no_warning_without_extra_columns(tmp_path, caplog):
 
 
 def test_known_and_required_cases_accept_valid_file(tmp_path):
-    labels = CaseLabels.load(_write(tmp_path, GOOD), CLASSES, known_cases=["a", "b", "c", "t1"], required_cases=["a", "b"])
+    labels = CaseLabels.load(_write(tmp_path, GOOD), CLASSES, known_cases=["a", "b", "c", "t1"],
+                             required_cases=["a", "b"])
     assert len(labels) == 3
 
 
 # ---------------------------------------------------------------------------------------------- errors
 ERROR_CASES = [
-    pytest.param("case_id,lesion,cyst\na,1,0\nb,2,0\n", {}, ["line 3", "case 'b'", "class 'lesion'", "'2'"], id="value-2"),
-    pytest.param("case_id,lesion,cyst\na,1,yes?\n", {}, ["line 2", "case 'a'", "class 'cyst'", "'yes?'"], id="value-yes?"),
+    pytest.param("case_id,lesion,cyst\na,1,0\nb,2,0\n", {}, ["line 3", "case 'b'", "class 'lesion'", "'2'"],
+                 id="value-2"),
+    pytest.param("case_id,lesion,cyst\na,1,yes?\n", {}, ["line 2", "case 'a'", "class 'cyst'", "'yes?'"],
+                 id="value-yes?"),
     pytest.param("case_id,lesion,cyst\na,0.5,0\n", {}, ["case 'a'", "'0.5'"], id="value-0.5"),
     pytest.param("case_id,lesion,cyst\na,-1,0\n", {}, ["case 'a'", "'-1'"], id="value--1"),
     pytest.param("case_id,lesion,cyst\na,positive,0\n", {}, ["case 'a'", "'positive'"], id="value-word"),
-    pytest.param("case_id,lesion,cyst\na,1,0\nb,0,0\na,0,1\n", {}, ["line 4", "'a'", "more than once"], id="duplicate-id"),
+    pytest.param("case_id,lesion,cyst\na,1,0\nb,0,0\na,0,1\n", {}, ["line 4", "'a'", "more than once"],
+                 id="duplicate-id"),
     pytest.param("case_id,lesion\na,1\n", {}, ["missing column", "cyst"], id="missing-class-column"),
     pytest.param("", {}, ["empty"], id="empty-file"),
     pytest.param("\n \n,,\n", {}, ["empty"], id="blank-lines-only"),
@@ -123,7 +127,8 @@ ERROR_CASES = [
     pytest.param("case_id,lesion,cyst\n,1,0\n", {}, ["line 2", "empty case_id"], id="empty-case-id"),
     pytest.param("case_id,lesion,lesion,cyst\na,1,1,0\n", {}, ["duplicated column", "lesion"], id="duplicate-column"),
     pytest.param(GOOD, {"known_cases": ["a", "b"]}, ["not in the dataset", "'c'"], id="unknown-case"),
-    pytest.param(GOOD, {"required_cases": ["a", "b", "c", "d", "e"]}, ["no row for case", "'d'", "'e'"], id="missing-training-case"),
+    pytest.param(GOOD, {"required_cases": ["a", "b", "c", "d", "e"]}, ["no row for case", "'d'", "'e'"],
+                 id="missing-training-case"),
 ]
 
 

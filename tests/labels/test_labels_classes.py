@@ -28,8 +28,9 @@ def test_default_keeps_dataset_json_order_and_skips_background_by_value():
 
 
 def test_default_with_empty_segcls3d_block():
-    assert _names_ids(class_definitions({"labels": SOFTMAX_LABELS, "segcls3d": {}})) == [("lesion", (1,)), ("cyst", (2,))]
-    assert _names_ids(class_definitions({"labels": SOFTMAX_LABELS, "segcls3d": None})) == [("lesion", (1,)), ("cyst", (2,))]
+    for block in ({}, None):
+        assert _names_ids(class_definitions({"labels": SOFTMAX_LABELS, "segcls3d": block})) == [("lesion", (1,)),
+                                                                                                 ("cyst", (2,))]
 
 
 def test_explicit_block_with_classification_only_class():
@@ -57,7 +58,8 @@ def test_region_based_explicit_block():
 ])
 def test_bad_label_ids_name_the_class(ids, bad):
     with pytest.raises(LabelFileError) as info:
-        class_definitions({"labels": SOFTMAX_LABELS, "segcls3d": {"classes": {"my_class": ids}}}, source="ds/dataset.json")
+        class_definitions({"labels": SOFTMAX_LABELS, "segcls3d": {"classes": {"my_class": ids}}},
+                          source="ds/dataset.json")
     message = str(info.value)
     assert "ds/dataset.json" in message and "'my_class'" in message and bad in message
 

@@ -5,6 +5,7 @@ import json
 import math
 from copy import deepcopy
 
+import numpy as np
 import pytest
 import torch
 
@@ -74,7 +75,8 @@ def make_plans(network: str = "PlainConvUNet") -> dict:
         "configurations": {
             "2d": _configuration(
                 "nnUNetPlans_2d", 12, [512, 512], [0.8, 0.8],
-                _arch(2, [32, 64, 128, 256, 512, 512, 512, 512], [[3, 3]] * 8, [[1, 1]] + [[2, 2]] * 7, blocks2d, network),
+                _arch(2, [32, 64, 128, 256, 512, 512, 512, 512], [[3, 3]] * 8, [[1, 1]] + [[2, 2]] * 7, blocks2d,
+                      network),
                 batch_dice=True),
             "3d_lowres": _configuration(
                 "nnUNetPlans_3d_lowres", 2, [128, 128, 128], [3.0, 1.6, 1.6],
@@ -153,7 +155,8 @@ def test_preset_topology(applied, plans, config):
     assert arch["n_conv_per_stage_decoder"] == [preset["n_conv_per_stage_decoder"]] * (n - 1)
     assert cfg["batch_size"] == preset["batch_size"]
     # data and everything the preprocessed data depends on stay the same
-    for key in ("data_identifier", "spacing", "normalization_schemes", "preprocessor_name", "resampling_fn_data_kwargs"):
+    for key in ("data_identifier", "spacing", "normalization_schemes", "preprocessor_name",
+                "resampling_fn_data_kwargs"):
         assert cfg[key] == orig[key]
     for key in ("conv_op", "norm_op", "nonlin", "conv_bias", "norm_op_kwargs"):
         assert arch[key] == orig["architecture"]["arch_kwargs"][key]
@@ -173,7 +176,8 @@ def test_cpu_tiny_expected_values(plans):
     result = apply_preset(plans, load_preset("cpu_tiny"), "p")
     full = result["configurations"]["3d_fullres"]
     assert full["patch_size"] == [32, 32, 32]
-    assert [list(s) for s in full["architecture"]["arch_kwargs"]["strides"]] == [[1, 1, 1], [1, 2, 2], [2, 2, 2], [2, 2, 2]]
+    strides = [list(s) for s in full["architecture"]["arch_kwargs"]["strides"]]
+    assert strides == [[1, 1, 1], [1, 2, 2], [2, 2, 2], [2, 2, 2]]
     assert [list(k) for k in full["architecture"]["arch_kwargs"]["kernel_sizes"]] == [[1, 3, 3]] + [[3, 3, 3]] * 3
     assert full["architecture"]["arch_kwargs"]["features_per_stage"] == [8, 16, 32, 64]
     two_d = result["configurations"]["2d"]
@@ -289,7 +293,8 @@ def test_write_preset_plans(tmp_path):
     path = write_preset_plans("900", "cpu_tiny", preprocessed_dir=root)
     assert path == folder / "nnUNetPlans_cpu_tiny.json"
     written = json.loads(path.read_text())
-    assert written == json.loads(json.dumps(apply_preset(make_plans(), load_preset("cpu_tiny"), "nnUNetPlans_cpu_tiny")))
+    expected = apply_preset(make_plans(), load_preset("cpu_tiny"), "nnUNetPlans_cpu_tiny")
+    assert written == json.loads(json.dumps(expected))
     assert sorted(p.name for p in folder.iterdir()) == ["nnUNetPlans.json", "nnUNetPlans_cpu_tiny.json"]
     custom = tmp_path / "custom_preset.json"
     custom.write_text(json.dumps({"batch_size": 1}))
@@ -360,10 +365,6 @@ def test_cli_plans_errors(tmp_path, monkeypatch, capsys, argv, expected):
 
 def test_custom_cap_is_never_exceeded():
     """nnU-Net rounds patches up to a divisible size; the preset rounds down so the cap holds."""
-    import numpy as np
-
-    from segcls3d.plans.presets import apply_preset
-
     plans = {"plans_name": "p", "configurations": {"3d_fullres": {
         "patch_size": [128, 128, 128], "spacing": [1.0, 1.0, 1.0], "batch_size": 2, "data_identifier": "d",
         "architecture": {"network_class_name": "x", "arch_kwargs": {

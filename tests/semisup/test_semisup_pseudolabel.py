@@ -3,6 +3,7 @@ the files and records written, --images/--labels, resume without re-predicting, 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -82,7 +83,8 @@ def test_boosted_rules_files_and_log(setup):
     assert dataset["numTraining"] == 6 and dataset["segcls3d"]["pseudo_labels"]["cases"] == 4
     labels = CaseLabels.from_raw_dataset(out)
     assert labels["img_neg"][0] == 0 and np.isnan(labels["img_unknown"][0]) and labels["pos_raw"][0] == 1
-    assert "t1" in labels and (out / "imagesTs" / "t1_0000.nii.gz").is_file()
+    assert labels["t1"][0] == 1  # test case: label derived from its mask in the source
+    assert os.path.samefile(out / "imagesTs" / "t1_0000.nii.gz", setup.raw / "imagesTs" / "t1_0000.nii.gz")
     verify_dataset_integrity(str(out), num_processes=1)
 
     # resume: every case is recorded, nothing is predicted again

@@ -57,7 +57,8 @@ def _configuration(dim: int) -> dict:
 
 def plans(dataset_name: str = "Dataset990_Fake") -> dict:
     return {
-        "dataset_name": dataset_name, "plans_name": "nnUNetPlans", "original_median_spacing_after_transp": list(SPACING),
+        "dataset_name": dataset_name, "plans_name": "nnUNetPlans",
+        "original_median_spacing_after_transp": list(SPACING),
         "original_median_shape_after_transp": list(SHAPE), "image_reader_writer": "SimpleITKIO",
         "transpose_forward": [0, 1, 2], "transpose_backward": [0, 1, 2],
         "configurations": {"3d_fullres": _configuration(3), "2d": _configuration(2)},

@@ -65,7 +65,8 @@ def test_tiles_match_nnunet_and_features_are_the_max_over_tiles(setup):
     net = p.network
     data = np.random.default_rng(1).normal(size=(1, 10, 14, 14)).astype(np.float32)
     got = extract_features(net, data, [8, 8, 8], "deep", (2, 2, 2))
-    per_tile = [extract_features(net, data[t], [8, 8, 8], "deep", (2, 2, 2)) for t in tile_slicers(data.shape[1:], [8, 8, 8])]
+    tiles = tile_slicers(data.shape[1:], [8, 8, 8])
+    per_tile = [extract_features(net, data[t], [8, 8, 8], "deep", (2, 2, 2)) for t in tiles]
     assert len(per_tile) == 2 * 3 * 3  # nnU-Net steps: z 0,2; y and x 0,3,6
     np.testing.assert_allclose(got, np.max(per_tile, axis=0), atol=1e-6)
 

@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from segcls3d.cli.main import main
 from segcls3d.labels import CaseLabels
 from segcls3d.synth import SynthConfig, SynthConfigError, generate_dataset
+from segcls3d.synth.generator import generate_case
 
 TINY_3D = dict(dim=3, shape=(16, 20, 24), spacing=(2.0, 1.0, 1.0), n_train=6, n_test=4, n_objects=6,
                target_size=2.0, spurious_size=3.0)
@@ -75,7 +76,9 @@ def test_rerun_resumes_and_conflicts_are_refused(tmp_path):
     (folder / "imagesTr" / ".tmp_abc_synth_0003_0000.nii.gz").write_bytes(b"half")
     generate_dataset(SynthConfig(**TINY_2D), folder)
     assert kept.stat().st_mtime_ns == before
-    assert (folder / "labelsTr" / "synth_0002.nii.gz").is_file()
+    rewritten = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "labelsTr" / "synth_0002.nii.gz")))
+    expected = generate_case(SynthConfig(**TINY_2D), "train", 2).mask
+    assert np.array_equal(rewritten.reshape(24, 28), expected.reshape(24, 28))
     assert not list((folder / "imagesTr").glob(".tmp_*"))
     with pytest.raises(SynthConfigError, match=r"other parameters \(seed: 0 -> 1\)"):
         generate_dataset(SynthConfig(**TINY_2D, seed=1), folder)

@@ -8,7 +8,7 @@ import pytest
 from scipy import ndimage
 
 from segcls3d.synth.config import SynthConfig
-from segcls3d.synth.generator import case_id, generate_case, sample_objects, case_rngs
+from segcls3d.synth.generator import case_id, case_rngs, generate_case, sample_objects
 from segcls3d.synth.kinds import TARGET_LEVEL
 
 SMALL_2D = dict(dim=2, shape=(24, 24), n_objects=4, target_size=2.0, spurious_size=3.0)

@@ -154,3 +154,33 @@ def test_unannotated_patch_takes_the_case_label_only_when_asked():
     assert torch.isnan(default[0, 0]) and default[1, 0] == 0
     multitask = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2, case_label_if_unannotated=True)
     assert multitask[:, 0].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("has_regions", [False, True])
+def test_case_labels_where_unannotated_equals_the_multitask_rule(has_regions):
+    """Deriving the multitask labels from g's labels gives exactly patch_class_labels(..., True)."""
+    from segcls3d.training.patch_labels import with_case_labels_where_unannotated
+
+    generator = torch.Generator().manual_seed(0)
+    b, ignore = 40, 3
+    maps = torch.randint(0, 3, (b, *SHAPE), generator=generator).float()
+    maps[torch.rand(b, *SHAPE, generator=generator) < 0.5] = ignore  # partly ignored patches
+    maps[:8] = ignore  # fully unannotated patches
+    maps[8:12] = 0  # annotated background only
+    if has_regions:  # regions (1,), (1, 2) and the ignore channel last, as nnU-Net's loader gives
+        target = torch.stack([(maps == 1) & (maps != ignore), ((maps == 1) | (maps == 2)) & (maps != ignore),
+                              maps == ignore], 1).float()
+        groups = {"a": [0], "b": [1]}
+    else:
+        target = maps[:, None]
+        groups = {"a": [1], "b": [2]}
+    case = torch.randint(0, 2, (b, 3), generator=generator).float()
+    case[torch.rand(b, 3, generator=generator) < 0.2] = NAN
+    names = ["a", "b", "class_only"]
+    plain = patch_class_labels(target, case, names, groups, has_regions, ignore)
+    expected = patch_class_labels(target, case, names, groups, has_regions, ignore, case_label_if_unannotated=True)
+    derived = with_case_labels_where_unannotated(plain, case, target, names, groups, has_regions, ignore)
+    assert torch.equal(torch.nan_to_num(derived, -7.0), torch.nan_to_num(expected, -7.0))
+    # the unannotated patches carry their case label in the mask classes, and were unknown for g unless negative
+    assert torch.equal(torch.nan_to_num(derived[:8, :2], -7.0), torch.nan_to_num(case[:8, :2], -7.0))
+    assert torch.isnan(plain[:8, :2][case[:8, :2] == 1]).all()

@@ -20,6 +20,7 @@ from typing import Union
 from segcls3d.conversion.ct.vertebra_cases import VertebraCase
 from segcls3d.conversion.ct.vertebrae import CERVICAL
 from segcls3d.errors import LabelFileError
+from segcls3d.labels.values import parse_label_value
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,14 @@ def _read_csv(path: Path):
 
 
 def _binary(path: Path, line: int, column: str, raw: str) -> float:
-    value = raw.strip()
-    if value in {"0", "1", "0.0", "1.0"}:
-        return float(value)
-    raise LabelFileError(f"{path}, line {line}: column {column} has value {raw!r}; expected 0 or 1")
+    """A cell of train.csv: 0 or 1 (the competition has no unknown labels)."""
+    try:
+        value = parse_label_value(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        raise LabelFileError(f"{path}, line {line}: column {column} has value {raw!r}; expected 0 or 1")
+    return value
 
 
 def read_train_csv(path: PathLike) -> dict[str, tuple[float, dict[str, float]]]:

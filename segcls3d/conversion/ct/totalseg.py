@@ -17,6 +17,7 @@ from typing import Sequence
 
 from segcls3d.conversion.ct.vertebrae import CERVICAL, TOTALSEG_TOTAL_IDS, read_level_map, totalseg_name
 from segcls3d.errors import ModelFolderError
+from segcls3d.io import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +132,6 @@ def segment_vertebrae(
         )
         level_map = read_level_map(seg_path, TOTALSEG_TOTAL_IDS)
         if save_to is not None:
-            from segcls3d.io import atomic_path
-
             with atomic_path(save_to) as out:
                 out.write_bytes(seg_path.read_bytes())
     return level_map

@@ -17,8 +17,9 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from segcls3d.conversion.dataset_writer import write_case
-from segcls3d.conversion.runner import CaseResult
+from segcls3d.conversion.ct.dicom_series import read_dicom_series
+from segcls3d.conversion.ct.paper_preprocessing import bone_window, resample_around_spine, spine_slice_range
+from segcls3d.conversion.ct.totalseg import check_totalseg_weights, segment_vertebrae
 from segcls3d.conversion.ct.vertebra_targets import (
     TargetSpec,
     case_labels,
@@ -35,6 +36,8 @@ from segcls3d.conversion.ct.vertebrae import (
     read_level_map,
     resample_to_reference,
 )
+from segcls3d.conversion.dataset_writer import write_case
+from segcls3d.conversion.runner import CaseResult
 from segcls3d.errors import InputDataError
 
 logger = logging.getLogger(__name__)
@@ -115,8 +118,6 @@ class VertebraeSource:
             folders = [str(f) for f in (self.precomputed_dir, self.rsna_dir) if f is not None]
             raise InputDataError(f"case {case_id}: no vertebra segmentation in {folders or 'any folder'}")
         else:
-            from segcls3d.conversion.ct.totalseg import segment_vertebrae
-
             save_to = None if self.cache_dir is None else Path(self.cache_dir) / f"{case_id}.nii.gz"
             level_map = segment_vertebrae(
                 ct, self.totalseg_levels, fast=self.totalseg_fast, device=self.device, save_to=save_to
@@ -162,8 +163,6 @@ def check_totalseg_needed(cases: Sequence[VertebraCase], source: VertebraeSource
     """
     pending = [c for c in cases if needs_level_map(c, options) and source.locate(c.case_id) is None]
     if pending and source.use_totalseg:
-        from segcls3d.conversion.ct.totalseg import check_totalseg_weights
-
         check_totalseg_weights(source.totalseg_fast)
         logger.info("%d case(s) will be segmented with TotalSegmentator", len(pending))
     return len(pending)
@@ -176,8 +175,6 @@ def load_ct(path: Path, case_id: str):
         InputDataError: missing or unreadable file/series.
     """
     import SimpleITK as sitk
-
-    from segcls3d.conversion.ct.dicom_series import read_dicom_series
 
     path = Path(path)
     if path.is_dir():
@@ -242,8 +239,6 @@ def convert_vertebra_case(
     target_image.CopyInformation(ct)
     image = ct
     if options.paper_preprocessing:
-        from segcls3d.conversion.ct.paper_preprocessing import bone_window, resample_around_spine, spine_slice_range
-
         ids = [LEVEL_IDS[lvl] for lvl in spec.levels]
         try:
             z_range = spine_slice_range(level_map, ids, case_id=case_id)

@@ -11,9 +11,6 @@ import logging
 from pathlib import Path
 from typing import Mapping, Optional
 
-from segcls3d.conversion.dataset_writer import finalize_dataset
-from segcls3d.conversion.runner import CaseResult, check_settings, merge_records, run_cases, write_summary
-from segcls3d.conversion.splits import write_splits
 from segcls3d.conversion.ct.vertebra_cases import (
     ConversionOptions,
     VertebraCase,
@@ -21,6 +18,9 @@ from segcls3d.conversion.ct.vertebra_cases import (
     check_totalseg_needed,
     convert_vertebra_case,
 )
+from segcls3d.conversion.dataset_writer import finalize_dataset
+from segcls3d.conversion.runner import CaseResult, check_settings, merge_records, run_cases, write_summary
+from segcls3d.conversion.splits import write_splits
 from segcls3d.errors import InputDataError
 
 logger = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ import numpy as np
 
 from segcls3d.conversion.ct.vertebrae import LEVEL_IDS, normalize_level
 from segcls3d.errors import InputDataError
+from segcls3d.labels.values import is_unknown_spelling
 
 FRACTURE_LABEL = "fracture"
 
@@ -88,7 +89,7 @@ def binarize(value, threshold: float = 1.0) -> Optional[float]:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if text.lower() in {"", "nan", "na", "n/a", "none", "?"}:
+        if is_unknown_spelling(text):
             return None
         try:
             value = float(text)

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from segcls3d.conversion.dataset_writer import write_case
-from segcls3d.conversion.images2d.reading import read_image_2d
 from segcls3d.conversion.images2d.mask_io import MaskSource
-from segcls3d.conversion.runner import CaseResult, run_cases
+from segcls3d.conversion.images2d.reading import read_image_2d
 from segcls3d.conversion.images2d.single_slice import single_slice_channels, single_slice_mask
+from segcls3d.conversion.runner import CaseResult, run_cases
 from segcls3d.errors import InputDataError
 
 

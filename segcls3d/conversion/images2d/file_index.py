@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Union
 
-from segcls3d.conversion.images2d.reading import IMAGE_SUFFIXES, file_suffix, strip_suffix as _strip_image_suffix
+from segcls3d.conversion.images2d.reading import IMAGE_SUFFIXES, file_suffix
+from segcls3d.conversion.images2d.reading import strip_suffix as _strip_image_suffix
 from segcls3d.errors import InputDataError
 
 PathLike = Union[str, Path]

@@ -53,7 +53,8 @@ def _pairs(text: str, where: str) -> np.ndarray:
     return pairs
 
 
-def rle_decode(text: str, shape: tuple[int, int], *, relative: bool, order: str = "F", where: str = "RLE") -> np.ndarray:
+def rle_decode(text: str, shape: tuple[int, int], *, relative: bool, order: str = "F",
+               where: str = "RLE") -> np.ndarray:
     """Decode one RLE string to a uint8 mask of ``shape`` (H, W); ``"-1"``/empty gives zeros.
 
     Args:

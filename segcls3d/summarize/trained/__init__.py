@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
+from segcls3d.summarize.base import load_summarizer
 from segcls3d.summarize.trained.base import TrainedSummarizerBase
 from segcls3d.summarize.trained.embedding_summarizer import EmbeddingSummarizer
 from segcls3d.summarize.trained.features import LAYERS, embedding_module, extract_features
@@ -27,8 +28,6 @@ def load_trained_summarizer(path: Union[str, Path], model_folder: Optional[Union
     Raises:
         ModelFolderError: unreadable file, or (trained summarizers) another label set than the model's.
     """
-    from segcls3d.summarize import load_summarizer
-
     summarizer = load_summarizer(path)
     if model_folder is not None and isinstance(summarizer, TrainedSummarizerBase):
         summarizer.check_model_folder(model_folder)

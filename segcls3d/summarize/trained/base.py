@@ -19,11 +19,12 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from segcls3d import __version__
 from segcls3d.errors import InputDataError, ModelFolderError
 from segcls3d.summarize.base import KIND_KEY, ClassSummary
 from segcls3d.summarize.geometry import ImageGeometry
 from segcls3d.summarize.rule_based import RuleBasedSummarizer
-from segcls3d.summarize.trained.model_info import check_label_signature, label_signature
+from segcls3d.summarize.trained.model_info import check_label_signature, label_signature, read_model_info
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -63,8 +64,6 @@ class TrainedSummarizerBase:
 
     # ------------------------------------------------------------------ serialisation
     def common_dict(self) -> dict:
-        from segcls3d import __version__
-
         return {KIND_KEY: self.kind, "method": self.method, "format_version": FORMAT_VERSION,
                 "segcls3d_version": __version__, "classes": list(self.classes), "model": dict(self.model),
                 "label_threshold": self.label_threshold, "training": dict(self.training)}
@@ -107,8 +106,6 @@ class TrainedSummarizerBase:
 
     def check_model_folder(self, model_folder) -> None:
         """Like :meth:`check_model`, for a model folder on disk (no network is built)."""
-        from segcls3d.summarize.trained.model_info import read_model_info
-
         info = read_model_info(model_folder)
         check_label_signature(self.model, label_signature(info.dataset_json, info.classes, info.channel_groups),
                               str(model_folder))

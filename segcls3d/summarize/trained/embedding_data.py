@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from segcls3d.errors import ModelFolderError
+from segcls3d.summarize.trained.features import embedding_module, extract_features
 from segcls3d.summarize.trained.model_info import ModelInfo
 from segcls3d.summarize.trained.out_of_fold import OutOfFoldCase
 
@@ -56,9 +57,9 @@ def out_of_fold_features(info: ModelInfo, cases: Sequence[OutOfFoldCase], layer:
     """
     from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
 
-    from segcls3d.model.loading import load_model
-    from segcls3d.summarize.trained.features import embedding_module, extract_features
+    # segcls3d.model imports torch, which the summarize package loads only when a network is needed
     from segcls3d.model.heads import unwrap
+    from segcls3d.model.loading import load_model
 
     folder = preprocessed_folder(info, preprocessed)
     folds = sorted({c.fold for c in cases}, key=str)

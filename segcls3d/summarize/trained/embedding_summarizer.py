@@ -16,6 +16,7 @@ import numpy as np
 from segcls3d.errors import InputDataError, ModelFolderError
 from segcls3d.summarize.base import register_summarizer
 from segcls3d.summarize.trained.base import TrainedSummarizerBase
+from segcls3d.summarize.trained.features import ensemble_features, preprocess_case
 from segcls3d.summarize.trained.heads import EMBEDDING_METHODS, build_head
 from segcls3d.summarize.trained.weights import decode_state_dict, encode_state_dict
 
@@ -76,8 +77,6 @@ class EmbeddingSummarizer(TrainedSummarizerBase):
         Raises:
             ModelFolderError: the network's layer has another number of channels than at fitting.
         """
-        from segcls3d.summarize.trained.features import ensemble_features, preprocess_case
-
         data = preprocess_case(predictor, image, properties)
         features = ensemble_features(predictor, data, self.layer, self.feature_grid, self.step_size)
         if features.shape[1] != self.feature_channels:

@@ -36,7 +36,7 @@ def embedding_module(network, layer: str):
         ValueError: unknown layer.
         ModelFolderError: the network has no ``decoder.stages`` (not one of nnU-Net's UNets).
     """
-    from segcls3d.model.heads import unwrap
+    from segcls3d.model.heads import unwrap  # imports torch: loaded only when a network is at hand
 
     if layer not in LAYERS:
         raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
@@ -93,7 +93,7 @@ def extract_features(network, data: np.ndarray, patch_size: Sequence[int], layer
 def ensemble_features(predictor, data: np.ndarray, layer: str, grid: Sequence[int],
                       step_size: float = 0.5) -> np.ndarray:
     """Embeddings of one preprocessed case from each fold of an nnU-Net predictor: (n_folds, C, *grid)."""
-    from segcls3d.model.heads import unwrap
+    from segcls3d.model.heads import unwrap  # imports torch: loaded only when a network is at hand
 
     network = unwrap(predictor.network)
     patch = predictor.configuration_manager.patch_size

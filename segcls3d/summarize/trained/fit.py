@@ -18,12 +18,30 @@ from tqdm import tqdm
 
 from segcls3d.errors import LabelFileError
 from segcls3d.labels import LABELS_FILENAME, CaseLabels
+from segcls3d.summarize.rule_based import RuleBasedSummarizer
 from segcls3d.summarize.trained.base import TrainedSummarizerBase
+from segcls3d.summarize.trained.embedding_data import out_of_fold_features
+from segcls3d.summarize.trained.embedding_summarizer import EmbeddingSummarizer
+from segcls3d.summarize.trained.features import DEFAULT_FEATURE_GRID
+from segcls3d.summarize.trained.grid import maps_to_grid, resolve_grid, spatial_dims_of
 from segcls3d.summarize.trained.heads import EMBEDDING_METHODS, MAP_METHODS
+from segcls3d.summarize.trained.map_summarizer import MapSummarizer
 from segcls3d.summarize.trained.model_info import ModelInfo, label_signature, read_model_info
 from segcls3d.summarize.trained.out_of_fold import OutOfFoldCase, load_case_maps, model_folds, out_of_fold_cases
-from segcls3d.summarize.trained.threshold import DEFAULT_THRESHOLDS
-from segcls3d.summarize.trained.training import LEARNING_RATES, TrainSettings
+from segcls3d.summarize.trained.threshold import (
+    DEFAULT_THRESHOLDS,
+    TunedThresholdSummarizer,
+    threshold_statistics,
+    tune_class,
+)
+from segcls3d.summarize.trained.training import (
+    LEARNING_RATES,
+    TrainSettings,
+    choose_learning_rate,
+    per_class_auroc,
+    predict_probabilities,
+    train_head,
+)
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -103,15 +121,9 @@ def fit_summarizer(model_folder: PathLike, labels_csv: Optional[PathLike], metho
     if method == "threshold":
         return _fit_threshold(info, cases, y, classes, model, training, options)
     if method in MAP_METHODS:
-        from segcls3d.summarize.trained.map_summarizer import MapSummarizer
-
         x, grid = _map_inputs(info, cases, classes, method, options.grid)
         module = _fit_head(method, x, y, classes, options, training)
         return MapSummarizer(method, classes, model, grid, module=module, training=training)
-    from segcls3d.summarize.trained.embedding_data import out_of_fold_features
-    from segcls3d.summarize.trained.embedding_summarizer import EmbeddingSummarizer
-    from segcls3d.summarize.trained.features import DEFAULT_FEATURE_GRID
-
     grid = options.grid or [DEFAULT_FEATURE_GRID]
     features, layer_name, grid = out_of_fold_features(info, cases, options.layer, grid, options.device,
                                                       options.checkpoint, options.preprocessed, options.step_size)
@@ -126,8 +138,6 @@ def _map_inputs(info: ModelInfo, cases: Sequence[OutOfFoldCase], classes: Sequen
                 grid: Optional[Sequence[int]]):
     import torch
 
-    from segcls3d.summarize.trained.grid import maps_to_grid, resolve_grid, spatial_dims_of
-
     first, _ = load_case_maps(cases[0], info.channel_groups)
     dims = spatial_dims_of([m.shape for m in first.values()])
     grid = (1,) * dims if method == "gap_fc" else resolve_grid(grid, dims)
@@ -139,9 +149,6 @@ def _map_inputs(info: ModelInfo, cases: Sequence[OutOfFoldCase], classes: Sequen
 
 
 def _fit_head(method: str, x, y: np.ndarray, classes: Sequence[str], options: FitOptions, training: dict):
-    from segcls3d.summarize.trained.training import (choose_learning_rate, per_class_auroc, predict_probabilities,
-                                                     train_head)
-
     settings = TrainSettings(options.epochs, options.batch_size, options.seed, options.val_fraction)
     rates = LEARNING_RATES if options.lr == "auto" else (float(options.lr),)
     lr, table = choose_learning_rate(method, x, y, classes, settings, rates)
@@ -158,9 +165,6 @@ def _fit_head(method: str, x, y: np.ndarray, classes: Sequence[str], options: Fi
 
 
 def _fit_threshold(info: ModelInfo, cases, y, classes, model, training, options: FitOptions):
-    from segcls3d.summarize.rule_based import RuleBasedSummarizer
-    from segcls3d.summarize.trained.threshold import TunedThresholdSummarizer, threshold_statistics, tune_class
-
     thresholds = tuple(float(t) for t in options.thresholds)
     stats = np.zeros((len(cases), len(classes), 2 * len(thresholds) + 2))
     for i, case in enumerate(tqdm(cases, desc="reading out-of-fold maps", unit="case")):

@@ -39,7 +39,7 @@ def build_head(method: str, in_channels: int, grid: Sequence[int], n_classes: in
     """
     from torch import nn
 
-    from segcls3d.summarize.trained.standardize import ChannelStandardize
+    from segcls3d.summarize.trained.standardize import ChannelStandardize  # imports torch: only when a head is built
 
     return nn.Sequential(ChannelStandardize(in_channels), _head(method, in_channels, grid, n_classes))
 

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence, Union
 
 from segcls3d.errors import ModelFolderError
 from segcls3d.labels import ClassDefinition, class_definitions
+from segcls3d.model.class_channels import class_channel_groups
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -59,9 +60,7 @@ def read_model_info(model_folder: PathLike) -> ModelInfo:
         ModelFolderError: missing/invalid dataset.json or plans.json, or a folder name whose
             configuration is not in the plans.
     """
-    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager
-
-    from segcls3d.model.class_channels import class_channel_groups
+    from nnunetv2.utilities.plans_handling.plans_handler import PlansManager  # nnU-Net: slow, only for model folders
 
     folder = Path(model_folder)
     if not folder.is_dir():

@@ -17,6 +17,7 @@ from typing import Mapping, Optional, Sequence, Union
 import numpy as np
 
 from segcls3d.errors import ModelFolderError
+from segcls3d.summarize.class_maps import class_probability_maps
 
 logger = logging.getLogger(__name__)
 Fold = Union[int, str]
@@ -110,8 +111,6 @@ def load_case_maps(case: OutOfFoldCase, channel_groups: Mapping[str, Sequence[in
         ModelFolderError: the files cannot be read or lack the ``probabilities`` array.
     """
     from batchgenerators.utilities.file_and_folder_operations import load_pickle
-
-    from segcls3d.summarize import class_probability_maps
 
     try:
         with np.load(case.npz) as npz:

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from segcls3d.errors import InputDataError
 from segcls3d.metrics import auroc_from_ranks
 from segcls3d.summarize.base import ClassSummary, register_summarizer
 from segcls3d.summarize.geometry import ImageGeometry
@@ -120,8 +121,6 @@ class TunedThresholdSummarizer(TrainedSummarizerBase):
     def summarize(self, class_maps: Mapping[str, np.ndarray], spacing: Sequence[float],
                   geometry: Optional[ImageGeometry] = None, features=None) -> dict[str, ClassSummary]:
         """Each class through its own tuned :class:`RuleBasedSummarizer` (statistics at its t)."""
-        from segcls3d.errors import InputDataError
-
         missing = [c for c in self.classes if c not in class_maps]
         if missing:
             raise InputDataError(f"no probability map for class(es) {missing} (have {sorted(class_maps)})")

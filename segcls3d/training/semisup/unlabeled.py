@@ -14,6 +14,8 @@ from typing import Iterable
 
 from batchgenerators.utilities.file_and_folder_operations import load_pickle
 
+from segcls3d.errors import SegCls3dError
+
 
 def is_unlabeled(properties: dict, annotated_key: tuple, has_ignore: bool) -> bool:
     """True if the case has no annotated voxel (only possible with an ignore label)."""
@@ -31,3 +33,15 @@ def split_labeled_unlabeled(folder: str, identifiers: Iterable[str], annotated_k
         props = load_pickle(join(folder, f"{key}.pkl"))
         (unlabeled if is_unlabeled(props, annotated_key, has_ignore) else labeled).append(key)
     return labeled, unlabeled
+
+
+def require_label_training(trainer, what: str) -> None:
+    """The semi-supervised trainers use softmax pseudo labels: no region-based or cascaded training.
+
+    Raises:
+        SegCls3dError: the dataset is region-based or the configuration is a cascade stage.
+    """
+    if trainer.label_manager.has_regions:
+        raise SegCls3dError(f"{what} supports label (softmax) datasets only, not region-based training")
+    if trainer.is_cascaded:
+        raise SegCls3dError(f"{what} does not support cascaded configurations")

@@ -1,0 +1,132 @@
+"""Gather experiment metrics JSONs and aggregate them over seeds (mean and 95% t-interval).
+
+The interval over seeds is ``mean +- t_{0.975, n-1} * sd / sqrt(n)`` (sd with ``ddof=1``); with one
+seed there is no interval. Paired differences between two methods use the seeds both have.
+
+Example:
+    >>> s = mean_ci([0.7, 0.8, 0.9])
+    >>> round(s.mean, 3), round(s.lower, 3), round(s.upper, 3), s.n
+    (0.8, 0.552, 1.048, 3)
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+from scipy import stats
+
+from segcls3d.experiments.plan.methods import ALL_METHODS
+
+logger = logging.getLogger(__name__)
+SKIP_FOLDERS = ("_runs", "_nnunet")
+
+
+@dataclass(frozen=True)
+class MeanCI:
+    """Mean over seeds with a two-sided t-interval (None bounds with fewer than 2 values)."""
+
+    mean: Optional[float]
+    lower: Optional[float]
+    upper: Optional[float]
+    n: int
+    sd: Optional[float] = None
+
+
+def mean_ci(values: Iterable[Optional[float]], level: float = 0.95) -> MeanCI:
+    """Mean and t-interval of the finite values (None/NaN are left out)."""
+    data = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    n = len(data)
+    if n == 0:
+        return MeanCI(None, None, None, 0)
+    mean = sum(data) / n
+    if n == 1:
+        return MeanCI(mean, None, None, 1)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in data) / (n - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return MeanCI(mean, mean - half, mean + half, n, sd)
+
+
+@dataclass
+class ExperimentResults:
+    """All ok records of one experiment in one dimension, indexed for tables and plots."""
+
+    name: str
+    dim: int
+    meta: dict[str, Any]
+    values: list[float] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)
+
+    def runs(self, value: float, method: str) -> list[dict]:
+        """Records of one cell, sorted by seed."""
+        return sorted((r for r in self.records if r["value"] == value and r["method"] == method),
+                      key=lambda r: r["seed"])
+
+    def metric_values(self, value: float, method: str, metric: str) -> list[Optional[float]]:
+        return [metric_value(r, metric) for r in self.runs(value, method)]
+
+    def aggregate(self, value: float, method: str, metric: str) -> MeanCI:
+        return mean_ci(self.metric_values(value, method, metric))
+
+    def paired_difference(self, value: float, method_a: str, method_b: str, metric: str) -> MeanCI:
+        """Mean over seeds of metric(a) - metric(b), pairing runs by seed."""
+        a = {r["seed"]: metric_value(r, metric) for r in self.runs(value, method_a)}
+        b = {r["seed"]: metric_value(r, metric) for r in self.runs(value, method_b)}
+        return mean_ci(a[s] - b[s] for s in sorted(set(a) & set(b)) if a[s] is not None and b[s] is not None)
+
+
+def metric_value(record: dict, metric: str) -> Optional[float]:
+    """``record["metrics"][metric]["value"]`` or None."""
+    entry = (record.get("metrics") or {}).get(metric) or {}
+    value = entry.get("value")
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
+def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Every experiment metrics JSON under ``runs_dir`` (job caches and nnU-Net folders skipped).
+
+    Returns (records, skipped) where skipped lists (path, reason) for unreadable JSON files.
+    """
+    records, skipped = [], []
+    folders = [p for p in sorted(Path(runs_dir).iterdir()) if p.is_dir() and p.name not in SKIP_FOLDERS]
+    paths = [p for folder in folders for p in sorted(folder.rglob("*.json")) if not p.name.startswith(".tmp_")]
+    for path in paths:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            skipped.append((str(path), f"unreadable: {exc}"))
+            continue
+        if not isinstance(data, dict) or "schema" not in data or "experiment" not in data:
+            continue  # datasets.json and other files
+        data["_path"] = str(path)
+        records.append(data)
+    return records, skipped
+
+
+def group_experiments(records: Sequence[dict], experiment_order: Sequence[str] = ()) -> list[ExperimentResults]:
+    """Ok records grouped by (experiment, dim); experiments in ``experiment_order`` come first."""
+    groups: dict[tuple[str, int], ExperimentResults] = {}
+    for r in records:
+        if r.get("status") != "ok":
+            continue
+        key = (r["experiment"], int(r["dim"]))
+        if key not in groups:
+            meta = {k: r.get(k) for k in ("figure", "title", "variable", "x_label", "log_x", "small_target_slice")}
+            groups[key] = ExperimentResults(key[0], key[1], meta)
+        group = groups[key]
+        group.records.append(r)
+        if r["value"] not in group.values:
+            group.values.append(r["value"])
+        if r["method"] not in group.methods:
+            group.methods.append(r["method"])
+    known = list(ALL_METHODS)
+    for group in groups.values():
+        group.values.sort()
+        group.methods.sort(key=lambda m: (known.index(m) if m in known else len(known), m))
+    order = list(experiment_order)
+    return sorted(groups.values(), key=lambda g: (order.index(g.name) if g.name in order else len(order), g.name,
+                                                  g.dim))

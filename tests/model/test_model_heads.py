@@ -1,0 +1,170 @@
+"""Multitask head on real dynamic_network_architectures UNets, EncoderClassifier, helpers."""
+from __future__ import annotations
+
+from copy import deepcopy
+
+import pytest
+import torch
+from dynamic_network_architectures.architectures.unet import PlainConvUNet, ResidualEncoderUNet
+from dynamic_network_architectures.building_blocks.plain_conv_encoder import PlainConvEncoder
+from torch import nn
+
+from segcls3d.model.heads import (
+    HEAD_ATTRIBUTE,
+    ClassificationHead,
+    EncoderClassifier,
+    attach_multitask_head,
+    bottleneck_channels,
+    get_head,
+    unwrap,
+)
+from segcls3d.model.plans_classes import class_names_from_configuration
+
+COMMON = dict(input_channels=1, n_stages=3, features_per_stage=[4, 8, 16], conv_op=nn.Conv3d, kernel_sizes=3,
+              strides=[1, 2, 2], num_classes=3, n_conv_per_stage_decoder=1, conv_bias=True,
+              norm_op=nn.InstanceNorm3d, norm_op_kwargs={"eps": 1e-5, "affine": True},
+              nonlin=nn.LeakyReLU, nonlin_kwargs={"inplace": True})
+
+
+def _unet(kind: str = "plain", deep_supervision: bool = False) -> nn.Module:
+    torch.manual_seed(0)
+    if kind == "plain":
+        return PlainConvUNet(n_conv_per_stage=1, deep_supervision=deep_supervision, **COMMON)
+    return ResidualEncoderUNet(n_blocks_per_stage=[1, 1, 1], deep_supervision=deep_supervision, **COMMON)
+
+
+@pytest.fixture
+def x() -> torch.Tensor:
+    torch.manual_seed(1)
+    return torch.randn(2, 1, 16, 16, 16)
+
+
+@pytest.mark.parametrize("kind", ["plain", "residual"])
+def test_head_does_not_change_segmentation_output(kind, x):
+    net = _unet(kind).eval()
+    keys_before = set(net.state_dict())
+    with torch.no_grad():
+        reference = net(x)
+    attach_multitask_head(net, num_classes=2)
+    with torch.no_grad():
+        out = net(x)
+    assert isinstance(out, torch.Tensor)
+    assert torch.equal(out, reference)
+    assert set(net.state_dict()) == keys_before | {f"{HEAD_ATTRIBUTE}.fc.weight", f"{HEAD_ATTRIBUTE}.fc.bias"}
+    head = get_head(net)
+    assert isinstance(head, ClassificationHead)
+    assert head.last_logits.shape == (2, 2)
+    # the head sees the bottleneck: GAP of the deepest skip, then the linear layer
+    with torch.no_grad():
+        bottleneck = net.encoder(x)[-1]
+        assert bottleneck.shape[1] == bottleneck_channels(net) == 16
+        expected = head.fc(bottleneck.mean(dim=(2, 3, 4)))
+    torch.testing.assert_close(head.last_logits, expected)
+
+
+def test_record_collects_one_entry_per_call(x):
+    net = attach_multitask_head(_unet().eval(), num_classes=3)
+    head = get_head(net)
+    head.record = []
+    with torch.no_grad():
+        net(x)
+        net(torch.flip(x, (2,)))
+        net(x[:1])
+    assert [tuple(r.shape) for r in head.record] == [(2, 3), (2, 3), (1, 3)]
+    assert not any(r.requires_grad for r in head.record)
+    assert torch.equal(head.record[2], head.last_logits)
+
+
+def test_head_gradients_reach_the_encoder(x):
+    net = attach_multitask_head(_unet(), num_classes=2)
+    net(x)
+    get_head(net).last_logits.sum().backward()
+    assert get_head(net).fc.weight.grad is not None
+    first_conv = next(m for m in net.encoder.modules() if isinstance(m, nn.Conv3d))
+    assert first_conv.weight.grad is not None and first_conv.weight.grad.abs().sum() > 0
+    decoder_grads = [p.grad for p in net.decoder.parameters() if p not in set(net.encoder.parameters())]
+    assert all(g is None for g in decoder_grads)
+
+
+def test_deep_supervision_output_unchanged(x):
+    net = attach_multitask_head(_unet(deep_supervision=True).eval(), num_classes=2)
+    with torch.no_grad():
+        out = net(x)
+    assert isinstance(out, (list, tuple)) and out[0].shape == (2, 3, 16, 16, 16)
+    assert get_head(net).last_logits.shape == (2, 2)
+
+
+def test_deepcopy_keeps_a_working_head(x):
+    net = attach_multitask_head(_unet().eval(), num_classes=2)
+    copy = deepcopy(net)
+    original_head, copied_head = get_head(net), get_head(copy)
+    assert copied_head is not original_head
+    original_head.last_logits = None
+    with torch.no_grad():
+        out_copy = copy(x)
+        out = net(x)
+    assert torch.equal(out_copy, out)
+    assert copied_head.last_logits.shape == (2, 2)
+    torch.testing.assert_close(copied_head.last_logits, original_head.last_logits)
+    # the copy's hook writes into the copy's head only
+    original_head.last_logits = None
+    with torch.no_grad():
+        copy(x)
+    assert original_head.last_logits is None
+
+
+def test_get_head_and_unwrap():
+    net = attach_multitask_head(_unet(), num_classes=2)
+
+    class Wrapper(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    class Compiled(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self._orig_mod = module
+
+    assert unwrap(Wrapper(net)) is net and unwrap(Compiled(net)) is net and unwrap(net) is net
+    assert get_head(Wrapper(net)) is get_head(net)
+    assert get_head(_unet()) is None
+
+
+def test_bottleneck_channels_needs_an_nnunet_unet():
+    with pytest.raises(TypeError, match="Linear has no 'encoder.output_channels'"):
+        bottleneck_channels(nn.Linear(2, 2))
+    with pytest.raises(TypeError):
+        attach_multitask_head(nn.Sequential(nn.Conv3d(1, 2, 3)), 2)
+
+
+def test_classification_head_with_dropout():
+    head = ClassificationHead(8, 3, dropout=0.5).eval()
+    features = torch.randn(4, 8, 3, 5)
+    torch.testing.assert_close(head(features), head.fc(features.mean(dim=(2, 3))))
+
+
+def test_encoder_classifier_from_unet_encoder(x):
+    net = _unet()
+    clf = EncoderClassifier(net.encoder, num_classes=4)
+    assert clf.segcls3d_kind == "classifier"
+    logits = clf(x)
+    assert logits.shape == (2, 4)
+    logits.sum().backward()
+    assert clf.head.fc.weight.grad is not None
+
+
+def test_encoder_classifier_with_tensor_output_encoder():
+    encoder = PlainConvEncoder(1, 3, [4, 8, 16], nn.Conv2d, 3, [1, 2, 2], 1, conv_bias=True,
+                               norm_op=nn.InstanceNorm2d, nonlin=nn.LeakyReLU, return_skips=False)
+    clf = EncoderClassifier(encoder, num_classes=2).eval()
+    x = torch.randn(3, 1, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(clf(x), clf.head(encoder(x)))
+    assert clf(x).shape == (3, 2)
+
+
+def test_class_names_from_configuration():
+    assert class_names_from_configuration({"segcls3d_classes": ["a", "b"]}) == ["a", "b"]
+    with pytest.raises(KeyError, match="not trained with a segcls3d trainer"):
+        class_names_from_configuration({"patch_size": [32, 32]})

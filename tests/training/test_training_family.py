@@ -1,0 +1,74 @@
+"""The trainer family: the `-tr` names users get, plain inheritance, nnU-Net's constructor signature."""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from pathlib import Path
+
+import pytest
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+from segcls3d.training.cls import nnUNetTrainerCls
+from segcls3d.training.multitask import nnUNetTrainerMultitask
+from segcls3d.training.schedule import ScheduleMixin
+from segcls3d.training.segcls import nnUNetTrainerSegCls
+from segcls3d.training.semisup.companion_checkpoint import CompanionCheckpointMixin
+from segcls3d.training.semisup.cross_teach import nnUNetTrainerCrossTeach
+from segcls3d.training.semisup.mean_teacher import nnUNetTrainerMeanTeacher
+from segcls3d.training.semisup.soft_targets import nnUNetTrainerSoftTargets
+
+TRAINERS = Path(__file__).resolve().parents[2] / "trainers"
+IDEAS = ["nnUNetTrainerSegCls", "nnUNetTrainerCls", "nnUNetTrainerMultitask", "nnUNetTrainerMeanTeacher",
+         "nnUNetTrainerCrossTeach", "nnUNetTrainerSoftTargets"]
+SCHEDULED = [f"nnUNetTrainer{idea}{suffix}" for idea in ("SegCls", "Cls", "Multitask")
+             for suffix in ("_5epochs", "_demo", "_exp")]
+
+
+def _exported() -> dict[str, type]:
+    """Trainer classes of trainers/*.py, loaded by path as nnU-Net loads them."""
+    found = {}
+    for path in sorted(TRAINERS.glob("*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found.update({k: v for k, v in vars(module).items() if k.startswith("nnUNetTrainer") and isinstance(v, type)})
+    return found
+
+
+def test_the_short_list_of_trainer_names():
+    assert sorted(_exported()) == sorted(IDEAS + SCHEDULED)
+
+
+@pytest.mark.parametrize("cls, bases", [
+    (nnUNetTrainerSegCls, (nnUNetTrainer,)),
+    (nnUNetTrainerCls, (nnUNetTrainerSegCls,)),
+    (nnUNetTrainerMultitask, (nnUNetTrainerSegCls,)),
+    (nnUNetTrainerMeanTeacher, (CompanionCheckpointMixin, nnUNetTrainerSegCls)),
+    (nnUNetTrainerCrossTeach, (CompanionCheckpointMixin, nnUNetTrainerSegCls)),
+    (nnUNetTrainerSoftTargets, (nnUNetTrainerSegCls,)),
+])
+def test_each_trainer_subclasses_its_nearest_relative(cls, bases):
+    assert cls.__bases__ == bases
+
+
+def test_schedules_only_add_the_schedule_mixin():
+    exported = _exported()
+    for name in SCHEDULED:
+        idea = name.rsplit("_", 1)[0]
+        assert exported[name].__bases__ == (ScheduleMixin, exported[idea]), name
+
+
+def test_every_trainer_keeps_nnunets_constructor_signature():
+    expected = list(inspect.signature(nnUNetTrainer.__init__).parameters)
+    for name, cls in _exported().items():
+        assert list(inspect.signature(cls.__init__).parameters) == expected, name
+
+
+def test_nnunet_finds_every_name_in_trainers_and_no_test_schedule(monkeypatch):
+    from nnunetv2.utilities import find_objects
+
+    monkeypatch.setenv("nnUNet_extTrainer", str(TRAINERS))
+    for name in IDEAS + SCHEDULED:
+        assert find_objects.recursive_find_trainer_class_by_name(name).__name__ == name
+    with pytest.raises(RuntimeError):
+        find_objects.recursive_find_trainer_class_by_name("nnUNetTrainerSegCls_smoke")
