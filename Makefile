@@ -17,8 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/segcls3d demo --quick
 
-# pytest exits 5 when it collects no test: report that instead of failing on it
+# import layers and lint first (seconds), then the suite; pytest exits 5 when it collects no test: report that instead of failing on it
 test: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests were collected"; exit 0; fi; exit $$rc
 

@@ -43,6 +43,16 @@ def parse_shape(values: Sequence[int], configuration: str) -> tuple[int, ...]:
     return tuple(values)
 
 
+TEST_TRAINERS = Path(__file__).resolve().parents[1] / "tests" / "trainers"
+
+
+def add_test_trainers() -> None:
+    """Let nnU-Net find the test-only ``_smoke`` schedules (the benchmarks' weights do not matter)."""
+    parts = [p for p in os.environ.get("nnUNet_extTrainer", "").split(os.pathsep) if p]
+    if str(TEST_TRAINERS) not in parts:
+        os.environ["nnUNet_extTrainer"] = os.pathsep.join([*parts, str(TEST_TRAINERS)])
+
+
 def make_dataset(root: Path, dataset_id: int, configuration: str, shape: tuple[int, ...], n_train: int,
                  n_test: int, preset: Optional[str], seed: int = 0) -> BenchDataset:
     """synth -> nnU-Net plan/preprocess -> plans preset, in ``root`` (reused if already there).
@@ -56,6 +66,7 @@ def make_dataset(root: Path, dataset_id: int, configuration: str, shape: tuple[i
 
     paths = NnUNetPaths.under(root)
     paths.apply()
+    add_test_trainers()
     name = f"Dataset{dataset_id:03d}_Bench{len(shape)}D"
     reference_size = 48 ** 3 if len(shape) == 3 else 96 ** 2
     n_objects = max(6, round((100 if len(shape) == 3 else 50) * float(np.prod(shape)) / reference_size))

@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from segcls3d.errors import SegCls3dError
+
 TRAINERS_DIR = Path(__file__).resolve().parents[1] / "trainers"
 
 
 def ensure_ext_trainer_path() -> str:
     """Add segcls3d's ``trainers/`` folder to ``nnUNet_extTrainer`` (set it if unset); return the value."""
     if not TRAINERS_DIR.is_dir():
-        from segcls3d.errors import SegCls3dError
-
         raise SegCls3dError(
             f"trainers folder not found at {TRAINERS_DIR}: install segcls3d from its repository with "
             "`pip install -e .` so that nnU-Net can find nnUNetTrainerSegCls & co."

@@ -92,3 +92,14 @@ def train_model(nnunet_paths) -> Callable[[TinyDataset, str], Path]:
         return cache[key]
 
     return _train
+
+
+#: Fixtures that run nnU-Net for real (plan/preprocess, nnUNetv2_train): tests using them are `slow`.
+SLOW_FIXTURES = {"nnunet_paths", "tiny_dataset_3d", "tiny_dataset_2d", "train_model"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs a real nnU-Net run as ``slow`` (``pytest -m "not slow"`` skips them)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -39,15 +39,22 @@ def add_parser(subparsers) -> None:
     p.add_argument("--values", type=float, nargs="+", default=None,
                    help="override the swept values (one experiment only), e.g. for a quick check")
     p.add_argument("--schedule", default=None, choices=("_smoke", "_exp", "_demo", "stock"),
-                   help="override the training schedule (trainer suffix; stock = nnU-Net's 1000 epochs)")
+                   help="override the training schedule (trainer suffix; stock = nnU-Net's 1000 epochs; _smoke is a "
+                        "test-only schedule: add tests/trainers to nnUNet_extTrainer)")
     p.add_argument("--dry-run", action="store_true", help="print the runs and the estimated time, run nothing")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # loaded here, not at the top: `segcls3d --help` imports every command module (see cli/main.py)
-    from segcls3d.experiments.plan import DatasetRegistry, build_plan, describe_plan, get_suite, with_overrides
-    from segcls3d.experiments.plan.registry import REGISTRY_FILENAME
+    from segcls3d.experiments.plan import (
+        REGISTRY_FILENAME,
+        DatasetRegistry,
+        build_plan,
+        describe_plan,
+        get_suite,
+        with_overrides,
+    )
 
     out = Path(args.out)
     registry = DatasetRegistry(out / REGISTRY_FILENAME, *args.id_range)

@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from segcls3d.experiments.report import write_report
+    from segcls3d.experiments.report import write_report  # here: `segcls3d --help` loads every command module
 
     out = write_report(args.runs, args.output)
     print(f"{out.n_records} run files ({out.n_failed} failed) -> {out.markdown}")

@@ -26,7 +26,8 @@ def spatial_for_patch(array: torch.Tensor, patch_size: Sequence[int], case_id: s
                 "classifier needs the whole image, use a 3d configuration for volumes"
             )
         return array[:, 0]
-    raise InputDataError(f"case '{case_id}': array of shape {tuple(array.shape)} does not fit patch {tuple(patch_size)}")
+    raise InputDataError(f"case '{case_id}': array of shape {tuple(array.shape)} does not fit patch "
+                         f"{tuple(patch_size)}")
 
 
 def fit_scale(shape: Sequence[int], patch_size: Sequence[int]) -> float:

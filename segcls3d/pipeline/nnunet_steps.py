@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from segcls3d.errors import SegCls3dError
+from segcls3d.nnunet_env import ensure_ext_trainer_path
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -34,8 +35,6 @@ class NnUNetPaths:
         return cls(root / "nnUNet_raw", root / "nnUNet_preprocessed", root / "nnUNet_results")
 
     def apply(self) -> dict[str, str]:
-        from segcls3d.nnunet_env import ensure_ext_trainer_path
-
         for folder in (self.raw, self.preprocessed, self.results):
             folder.mkdir(parents=True, exist_ok=True)
         os.environ.update(nnUNet_raw=str(self.raw), nnUNet_preprocessed=str(self.preprocessed),
@@ -47,8 +46,7 @@ class NnUNetPaths:
 def plan_and_preprocess(dataset_id: int, configurations: Sequence[str] = ("3d_fullres",),
                         num_processes: int = 1, verify: bool = True) -> None:
     """nnU-Net fingerprint extraction, planning and preprocessing (its Python API, same as the CLI)."""
-    from nnunetv2.experiment_planning.plan_and_preprocess_api import (
-        extract_fingerprints, plan_experiments, preprocess)
+    from nnunetv2.experiment_planning.plan_and_preprocess_api import extract_fingerprints, plan_experiments, preprocess
 
     saved = os.environ.get("nnUNet_n_proc_DA")
     if saved == "0":  # nnU-Net's planner calls torch.set_num_threads(n_proc_DA), which rejects 0

@@ -11,7 +11,8 @@ PathLike = Union[str, Path]
 _CHANNEL = re.compile(r"^(?P<case>.+)_(?P<channel>\d{4})$")
 
 
-def collect_cases(folder: PathLike, file_ending: str, num_channels: int) -> tuple[dict[str, list[Path]], dict[str, str]]:
+def collect_cases(folder: PathLike, file_ending: str,
+                  num_channels: int) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Group the files of ``folder`` into cases, each a list of channel files in channel order.
 
     Files named ``<case>_XXXX<ending>`` are grouped by case; when the model has a single channel,
@@ -60,7 +61,8 @@ def collect_cases(folder: PathLike, file_ending: str, num_channels: int) -> tupl
     return result, problems
 
 
-def _split_numbered_single_channel_names(cases: dict[str, dict[int, Path]], file_ending: str) -> dict[str, dict[int, Path]]:
+def _split_numbered_single_channel_names(cases: dict[str, dict[int, Path]],
+                                         file_ending: str) -> dict[str, dict[int, Path]]:
     """For 1-channel models, ``scan_0012.nii.gz`` without a ``scan_0000`` file is case ``scan_0012``."""
     result: dict[str, dict[int, Path]] = {}
     for case, channels in cases.items():

@@ -8,22 +8,22 @@ augmentation. It logs ``val_auroc`` (whole validation images) and its moving ave
 """
 from __future__ import annotations
 
+from os.path import join
 from pathlib import Path
 from time import time
 from typing import List
 
 import numpy as np
 import torch
-from os.path import join
 
 from segcls3d.model.builders import build_classifier
 from segcls3d.model.heads import unwrap
+from segcls3d.model.losses import masked_bce_with_logits
 from segcls3d.model.whole_image import classify_whole_image
 from segcls3d.summarize import head_row
 from segcls3d.training.case_data import load_network_input
 from segcls3d.training.dataloaders import build_augmenters
 from segcls3d.training.logging_keys import moving_average, register_logging_keys
-from segcls3d.model.losses import masked_bce_with_logits
 from segcls3d.training.patch_scores import per_class_auroc
 from segcls3d.training.progress_plot import plot_classifier_progress
 from segcls3d.training.segcls import nnUNetTrainerSegCls

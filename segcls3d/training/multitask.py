@@ -17,10 +17,10 @@ import torch
 from segcls3d.model.builders import build_multitask_network
 from segcls3d.model.head_predictor import HeadRecordingPredictor
 from segcls3d.model.heads import get_head
+from segcls3d.model.losses import masked_bce_with_logits
 from segcls3d.summarize import head_columns
 from segcls3d.training.case_data import load_network_input
 from segcls3d.training.logging_keys import register_logging_keys
-from segcls3d.model.losses import masked_bce_with_logits
 from segcls3d.training.patch_labels import with_case_labels_where_unannotated
 from segcls3d.training.patch_scores import per_class_auroc
 from segcls3d.training.segcls import nnUNetTrainerSegCls

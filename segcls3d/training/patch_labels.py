@@ -37,10 +37,12 @@ def patch_class_labels(
     b = target.shape[0]
     out = case_labels.clone().float()
     flat = target.reshape(b, target.shape[1], -1)
-    if has_regions:
-        annotated = ~(flat[:, -1].bool()).any(1) if ignore_label is not None else torch.ones(b, dtype=torch.bool)
+    if ignore_label is None:
+        annotated = torch.ones(b, dtype=torch.bool)
+    elif has_regions:
+        annotated = ~(flat[:, -1].bool()).any(1)
     else:
-        annotated = ~(flat[:, 0] == ignore_label).any(1) if ignore_label is not None else torch.ones(b, dtype=torch.bool)
+        annotated = ~(flat[:, 0] == ignore_label).any(1)
     annotated = annotated.to(out.device)
     for j, name in enumerate(class_names):
         if name not in channel_groups:

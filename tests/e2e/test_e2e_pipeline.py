@@ -34,9 +34,16 @@ def test_segcls_train_predict_evaluate(tiny_dataset_3d, train_model, tmp_path):
     validation = model / "fold_0" / "validation"
     assert (model / "fold_0" / "checkpoint_final.pth").is_file()
     val_rows = pd.read_csv(validation / "classification.csv", dtype={"case_id": str})
-    splits = json.loads((Path(os.environ["nnUNet_preprocessed"]) / tiny_dataset_3d.name / "splits_final.json").read_text())
+    preprocessed = Path(os.environ["nnUNet_preprocessed"]) / tiny_dataset_3d.name
+    splits = json.loads((preprocessed / "splits_final.json").read_text())
     assert sorted(val_rows["case_id"]) == sorted(splits[0]["val"])
-    assert "auroc" in json.loads((validation / "summary_classification.json").read_text())["classes"]["target"]["sources"]["summarizer"]
+    summary = json.loads((validation / "summary_classification.json").read_text())
+    auroc = summary["classes"]["target"]["sources"]["summarizer"]["auroc"]["value"]
+    truth = CaseLabels.from_raw_dataset(tiny_dataset_3d.raw, ["target"]).batch(list(val_rows["case_id"]))[:, 0]
+    if len(set(truth)) == 2:  # the AUROC of g over the validation cases, as scikit-learn computes it
+        assert auroc == pytest.approx(roc_auc_score(truth, val_rows["target_probability"]))
+    else:
+        assert auroc is None
     assert not list(validation.glob("*.npz")), "probabilities are only kept with --npz"
     log = _epoch_log(model)  # 2 epochs: nnU-Net's pseudo Dice and our pseudo AUROC, one value each per epoch
     assert len(log["mean_fg_dice"]) == 2 and len(log["val_auroc"]) == 2 and len(log["val_auroc_per_class"]) == 2
@@ -170,7 +177,8 @@ def test_2d_single_slice_dataset(tiny_dataset_2d, train_model, tmp_path):
         assert _predict(model, tiny_dataset_2d.raw / "imagesTs", out) == 0
         csv = pd.read_csv(out / "classification.csv", dtype={"case_id": str})
         assert len(csv) == 8
-    plans = json.loads((Path(os.environ["nnUNet_preprocessed"]) / tiny_dataset_2d.name / f"{tiny_dataset_2d.plans}.json").read_text())
+    preprocessed = Path(os.environ["nnUNet_preprocessed"]) / tiny_dataset_2d.name
+    plans = json.loads((preprocessed / f"{tiny_dataset_2d.plans}.json").read_text())
     assert len(plans["configurations"]["2d"]["patch_size"]) == 2
 
 

@@ -57,7 +57,8 @@ def test_fake_run_then_report(fake, tmp_path, capsys):  # noqa: F811
     assert main(["report", "--runs", str(out), "-o", str(docs)]) == 0
     md = (docs / "results.md").read_text()
     assert "## (d) size_bias, 2D" in md and "recall, small-target test slice" in md
-    assert "rule-based g: t=0.5, tau=25 voxels (2D: multitask_g, segcls_g); t=0.5, tau=10 voxels (2D: segcls_g_tau10)" in md
+    assert ("rule-based g: t=0.5, tau=25 voxels (2D: multitask_g, segcls_g); "
+            "t=0.5, tau=10 voxels (2D: segcls_g_tau10)") in md
     assert (docs / "d_size_bias_2d.png").is_file()
 
 

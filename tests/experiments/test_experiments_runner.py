@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from experiment_fakes import ENV_KEYS, FakeSteps
 
 from segcls3d.experiments.plan import DatasetRegistry, build_plan, get_suite, with_overrides
 from segcls3d.experiments.run import run_plan
 from segcls3d.experiments.run import steps as steps_module
-
-from experiment_fakes import ENV_KEYS, FakeSteps
 
 
 @pytest.fixture()

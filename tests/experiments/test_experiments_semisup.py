@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from experiment_fakes import ENV_KEYS, FakeSteps
 
 from segcls3d.errors import InputDataError
 from segcls3d.experiments.plan import DatasetRegistry, build_plan, get_suite, with_overrides
@@ -18,8 +19,6 @@ from segcls3d.experiments.run import run_plan
 from segcls3d.experiments.run import steps as steps_module
 from segcls3d.experiments.run.label_fraction import labeled_subset, n_labeled, register_split, write_partial_source
 from segcls3d.labels import CaseLabels, write_case_labels
-
-from experiment_fakes import ENV_KEYS, FakeSteps
 
 
 # ----------------------------------------------------------------------------- labeled subsets

@@ -108,9 +108,9 @@ def test_plain_pseudolabels_train_and_predict(tiny_dataset_3d, source_3d, teache
 
 
 def test_soft_targets_pseudolabel_distill_and_predict(source_3d, teacher_3d, nnunet_paths, tmp_path):
+    from segcls3d.labels.soft_targets import load_soft_target
     from segcls3d.model.loading import load_model
     from segcls3d.training.semisup.soft_target_preprocessing import soft_target_cache_folder
-    from segcls3d.labels.soft_targets import load_soft_target
 
     name = "Dataset963_SemisupSoft3D"
     out = nnunet_paths.raw / name

@@ -8,8 +8,12 @@ import torch
 from torch import nn
 
 from segcls3d.training.semisup.ema import update_ema
-from segcls3d.training.semisup.losses import (confident_pseudo_label_loss, rampup_weight, sigmoid_rampup,
-                                     softmax_consistency)
+from segcls3d.training.semisup.losses import (
+    confident_pseudo_label_loss,
+    rampup_weight,
+    sigmoid_rampup,
+    softmax_consistency,
+)
 from segcls3d.training.semisup.semisup_loader import unlabeled_count
 from segcls3d.training.semisup.transformer import PadToMultiple, build_transformer, padded_size
 

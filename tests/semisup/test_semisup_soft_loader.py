@@ -35,8 +35,8 @@ def _one_hot_soft_targets(trainer, folder: Path) -> None:
 
 
 def test_soft_target_moves_with_the_segmentation(trainer_3d, tmp_path):
-    from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
     from segcls3d.training.dataloaders import build_augmenters
+    from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
 
     folder = tmp_path / "soft"
     _one_hot_soft_targets(trainer_3d, folder)
@@ -63,8 +63,8 @@ def test_soft_target_moves_with_the_segmentation(trainer_3d, tmp_path):
 
 
 def test_cases_without_soft_target_are_flagged(trainer_3d, tmp_path):
-    from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
     from segcls3d.training.dataloaders import build_augmenters
+    from segcls3d.training.semisup.soft_target_loader import SoftTargetDataLoader
 
     (tmp_path / "empty").mkdir()
     loader_class = partial(SoftTargetDataLoader, soft_target_folder=tmp_path / "empty", num_channels=2)

@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from segcls3d.errors import InputDataError, SegCls3dError
+from segcls3d.labels.soft_targets import load_soft_target, save_soft_target, soft_target_block, soft_target_settings
 from segcls3d.training.semisup.losses import distillation_loss, resize_soft_target
 from segcls3d.training.semisup.soft_target_loader import fill_padding_as_background
 from segcls3d.training.semisup.soft_target_preprocessing import preprocess_soft_target
-from segcls3d.labels.soft_targets import load_soft_target, save_soft_target, soft_target_block, soft_target_settings
 
 
 def test_distillation_loss_is_kl_with_tempered_student():

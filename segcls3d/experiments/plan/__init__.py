@@ -8,8 +8,8 @@ Public API:
 """
 from segcls3d.experiments.plan.build import Job, Plan, Run, build_plan
 from segcls3d.experiments.plan.describe import Estimate, describe_plan, estimate_plan
-from segcls3d.experiments.plan.registry import DatasetRegistry, DatasetRegistryError
+from segcls3d.experiments.plan.registry import REGISTRY_FILENAME, DatasetRegistry, DatasetRegistryError
 from segcls3d.experiments.plan.suites import ExperimentConfigError, Suite, get_suite, with_overrides
 
-__all__ = ["DatasetRegistry", "DatasetRegistryError", "Estimate", "ExperimentConfigError", "Job", "Plan", "Run",
-           "Suite", "build_plan", "describe_plan", "estimate_plan", "get_suite", "with_overrides"]
+__all__ = ["REGISTRY_FILENAME", "DatasetRegistry", "DatasetRegistryError", "Estimate", "ExperimentConfigError", "Job",
+           "Plan", "Run", "Suite", "build_plan", "describe_plan", "estimate_plan", "get_suite", "with_overrides"]

@@ -178,7 +178,7 @@ def resolve_experiments(suite: Suite, names: Sequence[str]) -> list[Sweep]:
     Raises:
         ExperimentConfigError: unknown name.
     """
-    chosen = [*suite.sweeps.values(), suite.semisup] if not names or "all" in names else map(suite.sweep, names)
+    chosen = suite.sweeps.values() if not names or "all" in names else map(suite.sweep, names)
     order = list(EXPERIMENT_LETTERS)
     return sorted({s.name: s for s in chosen}.values(), key=lambda s: order.index(s.name))
 

@@ -14,14 +14,12 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from segcls3d.errors import SegCls3dError
 from segcls3d.io import write_json_atomic
 
-logger = logging.getLogger(__name__)
 REGISTRY_FILENAME = "datasets.json"
 FIRST_ID = 500
 LAST_ID = 999

@@ -62,13 +62,12 @@ class Suite:
         cv_folds: folds of the summarizer comparison (out-of-fold predictions for trained g).
         summarizer_epochs: epochs of each trained summarizer head.
         test_mirroring: test-time mirroring in prediction.
-        sweeps: the experiments of Figures 5 and 6.
+        sweeps: the experiments of Figures 5, 6 and 7 (the label fractions of the semi-supervised
+            comparison on the default dataset, see :mod:`segcls3d.experiments.run.label_fraction`).
         rule_tau_fraction: tau of the rule-based g as a fraction of the nominal target's area (2D) or
             volume (3D) at the dataset's target radius (:meth:`rule_tau`). The paper uses tau = 100
             pixels with radius-8 targets (201 pixels): about one half. Every rule-based method is
             also reported with the library default tau = 10 voxels (``segcls_g_tau10``).
-        semisup: the semi-supervised experiment (Figure 7 / Table A8): label fractions of the default
-            dataset (see :mod:`segcls3d.experiments.run.label_fraction`).
         cost: the time model used by ``--dry-run``.
     """
 
@@ -84,7 +83,6 @@ class Suite:
     summarizer_epochs: int
     test_mirroring: bool
     sweeps: Mapping[str, Sweep]
-    semisup: Sweep
     rule_tau_fraction: float = 0.5
     cost: CostModel = field(default_factory=CostModel)
 
@@ -102,25 +100,15 @@ class Suite:
         Raises:
             ExperimentConfigError: unknown name.
         """
-        by_letter = {letter: n for n, letter in EXPERIMENT_LETTERS.items()}
-        key = by_letter.get(name, name)
-        if key == self.semisup.name:
-            return self.semisup
+        key = {letter: n for n, letter in EXPERIMENT_LETTERS.items()}.get(name, name)
         if key not in self.sweeps:
             raise ExperimentConfigError(f"unknown experiment {name!r}; choose from {', '.join(self.sweeps)}, "
-                                        f"{self.semisup.name}, their letters a-i, or all")
+                                        "their letters a-i, or all")
         return self.sweeps[key]
 
 
-def _semisup(fractions: tuple[float, ...]) -> Sweep:
-    """Figure 7 / Table A8: label fraction; the largest fraction must be 1 (the abundant setting)."""
-    return Sweep("semisup", "7", "Label fraction: classification vs seg-for-class, semi-supervised and boosted "
-                 "semi-supervised (Fig. 7, Table A8)", "label_fraction", MappingProxyType(both(*fractions)),
-                 MappingProxyType({}), log_x=True)
-
-
 def _sweeps(values: Mapping[str, Mapping[int, tuple[float, ...]]], fixed: Mapping[str, Mapping[str, Any]]):
-    """The experiments of Table A3 (+ Figure 6) with the given values; order = the paper's panels."""
+    """The experiments of Table A3, Figures 6 and 7 with the given values; order = the paper's panels."""
     specs = (
         ("training_size", "5a", "Number of training images", "n_train", dict(log_x=True)),
         ("prevalence_low", "5b", "Low class prevalence in training", "prevalence", {}),
@@ -132,6 +120,8 @@ def _sweeps(values: Mapping[str, Mapping[int, tuple[float, ...]]], fixed: Mappin
         ("location_bias", "5g", "Target location restricted in training only", "location_bias", {}),
         ("summarizers", "6", "Summarizing functions vs classification and multitask", "n_train",
          dict(log_x=True, summarizer_comparison=True)),
+        ("semisup", "7", "Label fraction: classification vs seg-for-class, semi-supervised and boosted "
+         "semi-supervised (Fig. 7, Table A8)", "label_fraction", dict(log_x=True)),  # f = 1: the abundant setting
     )
     return MappingProxyType({
         name: Sweep(name, fig, title, var, MappingProxyType(dict(values[name])),
@@ -164,8 +154,8 @@ CPU_SUITE = Suite(
         "spurious": both(0.5, 1.0),
         "location_bias": both(0.0, 1.0),
         "summarizers": both(80),
+        "semisup": both(0.1, 0.25, 1.0),
     }, {}),
-    semisup=_semisup((0.1, 0.25, 1.0)),
 )
 
 _FULL_BASE = {  # Table A2: 224x224, radius 8, 50 objects; 3D: the generator's 48^3 defaults (radius 3)
@@ -187,11 +177,11 @@ FULL_SUITE = Suite(
         "spurious": both(0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
         "location_bias": both(0.0, 0.25, 0.5, 0.75, 1.0),
         "summarizers": both(1_000, 10_000),
+        "semisup": both(0.05, 0.1, 0.25, 0.5, 1.0),
     }, {
         "target_size": {"n_train": 10_000},  # Table A3
         "spurious": {"spurious_size_factor": 3.5},  # Table A3: spurious object radius 28 = 3.5 x 8
     }),
-    semisup=_semisup((0.05, 0.1, 0.25, 0.5, 1.0)),
     cost=CostModel(
         seconds_per_iteration=MappingProxyType({2: 0.1, 3: 0.15}), train_startup_s=60.0, epoch_overhead_s=5.0,
         final_validation_startup_s=30.0, final_validation_s_per_case=MappingProxyType({2: 0.05, 3: 0.1}),
@@ -221,8 +211,8 @@ def with_overrides(suite: Suite, schedule: Optional[str] = None, experiment: Opt
     """A copy of ``suite`` with another schedule and/or other values for one experiment (both dimensions).
 
     ``schedule`` is a trainer suffix of :data:`SCHEDULES` (``_smoke``, ``_exp``, ``_demo``, ``""`` = stock).
-    Runs with other settings are other runs: they never overwrite results of the original settings
-    unless the metrics file paths coincide (same experiment, value and seed), so use another --out.
+    Records made with other settings at the same paths (same experiment, value and seed) are redone:
+    use another --out to keep both.
 
     Raises:
         ExperimentConfigError: unknown schedule or experiment, or values without an experiment.
@@ -236,9 +226,6 @@ def with_overrides(suite: Suite, schedule: Optional[str] = None, experiment: Opt
         if experiment is None:
             raise ExperimentConfigError("--values needs exactly one experiment NAME")
         sweep = suite.sweep(experiment)
-        if sweep.name == suite.semisup.name:
-            return replace(suite, semisup=replace(sweep, values=MappingProxyType(both(*values))))
-        sweeps = dict(suite.sweeps)
-        sweeps[sweep.name] = replace(sweep, values=MappingProxyType(both(*values)))
+        sweeps = {**suite.sweeps, sweep.name: replace(sweep, values=MappingProxyType(both(*values)))}
         suite = replace(suite, sweeps=MappingProxyType(sweeps))
     return suite

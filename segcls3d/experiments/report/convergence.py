@@ -7,10 +7,11 @@ many experiments share it) and compares the methods separately on datasets where
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Optional, Sequence
 
 from segcls3d.experiments.report.gather import mean_ci, metric_value
-from segcls3d.experiments.report.tables import CLS_METHOD, SEG_METHOD, fmt_mean_ci, markdown_row
+from segcls3d.experiments.report.tables import CLS_METHOD, SEG_METHOD, fmt_mean_ci, markdown_table
 
 TRAINED_DICE = 0.5
 MULTITASK_METHOD = "multitask_head"
@@ -28,10 +29,13 @@ def _by_dataset(records: Sequence[dict]) -> dict[tuple[int, str], dict[str, dict
     return datasets
 
 
+def _values(items: Sequence[dict[str, dict]], method: str, metric: str) -> list[Optional[float]]:
+    """``metric`` of ``method`` on each dataset of a stratum (None where the method has no run)."""
+    return [metric_value(runs[method], metric) if method in runs else None for runs in items]
+
+
 def convergence_table(records: Sequence[dict], trained_dice: float = TRAINED_DICE) -> Optional[str]:
     """Markdown table: per dimension and stratum, mean [95% CI] over datasets; None without SegCls + Cls pairs."""
-    header = ["dim", "SegCls test Dice on positives", "datasets", "SegCls AUROC", "Cls AUROC", "SegCls - Cls AUROC",
-              "Multitask head AUROC", "SegCls balanced accuracy", "Cls balanced accuracy"]
     strata: dict[tuple[int, bool], list[dict[str, dict]]] = {}
     for (dim, _), runs in sorted(_by_dataset(records).items()):
         dice = metric_value(runs[SEG_METHOD], "dice_positive") if SEG_METHOD in runs else None
@@ -39,17 +43,17 @@ def convergence_table(records: Sequence[dict], trained_dice: float = TRAINED_DIC
             strata.setdefault((dim, dice >= trained_dice), []).append(runs)
     if not strata:
         return None
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
+    rows = []
     for (dim, trained), items in sorted(strata.items(), key=lambda kv: (kv[0][0], not kv[0][1])):
-        def values(method: str, metric: str) -> list[Optional[float]]:
-            return [metric_value(runs[method], metric) if method in runs else None for runs in items]
-
+        values = partial(_values, items)
         seg_auroc, cls_auroc = values(SEG_METHOD, "auroc"), values(CLS_METHOD, "auroc")
         paired = mean_ci(s - c for s, c in zip(seg_auroc, cls_auroc) if s is not None and c is not None)
         stratum = f">= {trained_dice:g} (trained)" if trained else f"< {trained_dice:g} (not trained)"
-        lines.append(markdown_row([
+        rows.append([
             f"{dim}D", stratum, str(len(items)), fmt_mean_ci(mean_ci(seg_auroc)), fmt_mean_ci(mean_ci(cls_auroc)),
             fmt_mean_ci(paired, signed=True), fmt_mean_ci(mean_ci(values(MULTITASK_METHOD, "auroc"))),
             fmt_mean_ci(mean_ci(values(SEG_METHOD, "balanced_accuracy"))),
-            fmt_mean_ci(mean_ci(values(CLS_METHOD, "balanced_accuracy")))]))
-    return "\n".join(lines)
+            fmt_mean_ci(mean_ci(values(CLS_METHOD, "balanced_accuracy")))])
+    return markdown_table(["dim", "SegCls test Dice on positives", "datasets", "SegCls AUROC", "Cls AUROC",
+                           "SegCls - Cls AUROC", "Multitask head AUROC", "SegCls balanced accuracy",
+                           "Cls balanced accuracy"], rows)

@@ -11,7 +11,6 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,8 @@ from typing import Any, Iterable, Optional, Sequence
 
 from scipy import stats
 
+from segcls3d.experiments.plan.build import NNUNET_FOLDER, RUNS_FOLDER
 from segcls3d.experiments.plan.methods import ALL_METHODS
-
-logger = logging.getLogger(__name__)
-SKIP_FOLDERS = ("_runs", "_nnunet")
 
 
 @dataclass(frozen=True)
@@ -66,11 +63,9 @@ class ExperimentResults:
         return sorted((r for r in self.records if r["value"] == value and r["method"] == method),
                       key=lambda r: r["seed"])
 
-    def metric_values(self, value: float, method: str, metric: str) -> list[Optional[float]]:
-        return [metric_value(r, metric) for r in self.runs(value, method)]
-
     def aggregate(self, value: float, method: str, metric: str) -> MeanCI:
-        return mean_ci(self.metric_values(value, method, metric))
+        """Mean [95% CI] over seeds of one cell."""
+        return mean_ci(metric_value(r, metric) for r in self.runs(value, method))
 
     def paired_difference(self, value: float, method_a: str, method_b: str, metric: str) -> MeanCI:
         """Mean over seeds of metric(a) - metric(b), pairing runs by seed."""
@@ -87,12 +82,13 @@ def metric_value(record: dict, metric: str) -> Optional[float]:
 
 
 def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Every experiment metrics JSON under ``runs_dir`` (job caches and nnU-Net folders skipped).
+    """Every run record under ``runs_dir`` (job records and nnU-Net folders skipped), of any schema.
 
     Returns (records, skipped) where skipped lists (path, reason) for unreadable JSON files.
     """
     records, skipped = [], []
-    folders = [p for p in sorted(Path(runs_dir).iterdir()) if p.is_dir() and p.name not in SKIP_FOLDERS]
+    folders = [p for p in sorted(Path(runs_dir).iterdir()) if p.is_dir() and p.name not in (RUNS_FOLDER,
+                                                                                            NNUNET_FOLDER)]
     paths = [p for folder in folders for p in sorted(folder.rglob("*.json")) if not p.name.startswith(".tmp_")]
     for path in paths:
         try:

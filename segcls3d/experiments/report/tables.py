@@ -35,7 +35,7 @@ def fmt(value: Optional[float], digits: int = 3) -> str:
 
 
 def fmt_mean_ci(stat: MeanCI, signed: bool = False) -> str:
-    """``0.812 [0.701, 0.923]`` (``signed``: ``+0.180 [+0.001, +0.359]``); one seed: ``0.812 (1 seed)``; none: ``n/a``."""
+    """``0.812 [0.701, 0.923]`` (``signed``: ``+0.180 [+0.001, +0.359]``); ``0.812 (1 seed)``; none: ``n/a``."""
     if stat.n == 0:
         return "n/a"
     number = (lambda v: f"{v:+.3f}") if signed else fmt
@@ -48,21 +48,21 @@ def markdown_row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table: header, separator, one line per row."""
+    return "\n".join(markdown_row(cells) for cells in [header, ["---"] * len(header), *rows])
+
+
+def _mean_cell(group: ExperimentResults, value: float, method: str, metric: str, n_seeds: int) -> str:
+    stat = group.aggregate(value, method, metric)
+    return fmt_mean_ci(stat) + (f" (n={stat.n})" if 0 < stat.n < n_seeds and stat.lower is not None else "")
+
+
 def mean_table(group: ExperimentResults, metric: str) -> str:
     """Rows = swept values, columns = methods, cells = mean [95% CI] over seeds (n seeds in the header)."""
     n_seeds = max((len(group.runs(v, m)) for v in group.values for m in group.methods), default=0)
-    header = [group.meta.get("variable") or "value"] + [method_label(m) for m in group.methods]
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
-    for value in group.values:
-        cells = [value_label(value)]
-        for method in group.methods:
-            stat = group.aggregate(value, method, metric)
-            text = fmt_mean_ci(stat)
-            if 0 < stat.n < n_seeds and stat.lower is not None:
-                text += f" (n={stat.n})"
-            cells.append(text)
-        lines.append(markdown_row(cells))
-    return "\n".join(lines)
+    return markdown_table([group.meta.get("variable") or "value"] + [method_label(m) for m in group.methods], [
+        [value_label(v)] + [_mean_cell(group, v, m, metric, n_seeds) for m in group.methods] for v in group.values])
 
 
 def method_table(group: ExperimentResults, metrics: list[str]) -> str:
@@ -70,46 +70,35 @@ def method_table(group: ExperimentResults, metrics: list[str]) -> str:
 
     The last column is each method's AUROC minus that of SegCls (rule-based g), paired by seed.
     """
-    value = group.values[0]
-    header = ["method", "seeds"] + [METRIC_LABELS[m] for m in metrics] + ["AUROC - SegCls (rule-based g), paired"]
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
+    value, rows = group.values[0], []
     for method in group.methods:
-        cells = [method_label(method), str(len(group.runs(value, method)))]
-        cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in metrics]
         paired = group.paired_difference(value, method, SEG_METHOD, "auroc") if method != SEG_METHOD else None
-        cells.append("n/a" if paired is None else fmt_mean_ci(paired, signed=True))
-        lines.append(markdown_row(cells))
-    return "\n".join(lines)
+        rows.append([method_label(method), str(len(group.runs(value, method)))]
+                    + [fmt_mean_ci(group.aggregate(value, method, m)) for m in metrics]
+                    + ["n/a" if paired is None else fmt_mean_ci(paired, signed=True)])
+    return markdown_table(["method", "seeds"] + [METRIC_LABELS[m] for m in metrics]
+                          + ["AUROC - SegCls (rule-based g), paired"], rows)
 
 
 def difference_table(group: ExperimentResults, metrics: list[str]) -> Optional[str]:
     """SegCls (rule-based g) minus Cls per swept value, paired by seed; None without both methods."""
     if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
         return None
-    header = [group.meta.get("variable") or "value"] + [f"SegCls - Cls, {METRIC_LABELS[m]}" for m in metrics]
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
-    for value in group.values:
-        cells = [value_label(value)]
-        for metric in metrics:
-            stat = group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric)
-            cells.append(fmt_mean_ci(stat, signed=True))
-        lines.append(markdown_row(cells))
-    return "\n".join(lines)
+    return markdown_table(
+        [group.meta.get("variable") or "value"] + [f"SegCls - Cls, {METRIC_LABELS[m]}" for m in metrics],
+        [[value_label(v)] + [fmt_mean_ci(group.paired_difference(v, SEG_METHOD, CLS_METHOD, m), signed=True)
+                             for m in metrics] for v in group.values])
 
 
 def per_run_table(group: ExperimentResults, metric: str) -> str:
     """Rows = (value, seed), cells = the run's value with its bootstrap 95% CI on the test set."""
-    seeds = sorted({r["seed"] for r in group.records})
-    header = [group.meta.get("variable") or "value", "seed"] + [method_label(m) for m in group.methods]
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
+    rows = []
     for value in group.values:
-        for seed in seeds:
-            cells = [value_label(value), str(seed)]
-            for method in group.methods:
-                run = next((r for r in group.runs(value, method) if r["seed"] == seed), None)
-                cells.append("-" if run is None else _run_cell(run, metric))
-            lines.append(markdown_row(cells))
-    return "\n".join(lines)
+        for seed in sorted({r["seed"] for r in group.records}):
+            runs = [next((r for r in group.runs(value, m) if r["seed"] == seed), None) for m in group.methods]
+            rows.append([value_label(value), str(seed)] + ["-" if r is None else _run_cell(r, metric) for r in runs])
+    return markdown_table([group.meta.get("variable") or "value", "seed"] + [method_label(m) for m in group.methods],
+                          rows)
 
 
 def _run_cell(record: dict, metric: str) -> str:
@@ -125,16 +114,14 @@ def _run_cell(record: dict, metric: str) -> str:
 
 def failures_table(records: list[dict]) -> Optional[str]:
     """Failed runs (experiment, dim, value, seed, method, step, error's last line); None if none."""
-    failed = [r for r in records if r.get("status") != "ok"]
-    if not failed:
-        return None
-    lines = [markdown_row(["experiment", "dim", "value", "seed", "method", "step", "error"]), markdown_row(["---"] * 7)]
-    for r in sorted(failed, key=lambda r: (r["experiment"], r["dim"], r["value"], r["seed"], r["method"])):
+    failed = sorted((r for r in records if r.get("status") != "ok"),
+                    key=lambda r: (r["experiment"], r["dim"], r["value"], r["seed"], r["method"]))
+    rows = []
+    for r in failed:
         error = [line for line in str(r.get("error") or "").splitlines() if line.strip()]
-        text = (error[-1] if error else "failed").replace("|", "/")[:160]
-        lines.append(markdown_row([r["experiment"], f"{r['dim']}D", value_label(r["value"]), str(r["seed"]), r["method"],
-                           str(r.get("failed_step", "")), text]))
-    return "\n".join(lines)
+        rows.append([r["experiment"], f"{r['dim']}D", value_label(r["value"]), str(r["seed"]), r["method"],
+                     str(r.get("failed_step", "")), (error[-1] if error else "failed").replace("|", "/")[:160]])
+    return markdown_table(["experiment", "dim", "value", "seed", "method", "step", "error"], rows) if rows else None
 
 
 TABLE_A8_METRICS = ("auroc", "balanced_accuracy", "recall", "precision", "specificity")
@@ -149,18 +136,15 @@ def label_count_table(group: ExperimentResults) -> Optional[str]:
     """
     if not any(r.get("labels") for r in group.records) or not group.values:
         return None
-    header = ["method", "fraction"] + [name for _, name in LABEL_COLUMNS] + [METRIC_LABELS[m] for m in TABLE_A8_METRICS]
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
+    rows = []
     for value in sorted({group.values[0], group.values[-1]}):
-        for method in group.methods:
-            runs = group.runs(value, method)
-            if not runs:
-                continue
-            counts = runs[0].get("labels") or {}
-            cells = [method_label(method), value_label(value)] + [str(counts.get(k, "n/a")) for k, _ in LABEL_COLUMNS]
-            cells += [fmt_mean_ci(group.aggregate(value, method, m)) for m in TABLE_A8_METRICS]
-            lines.append(markdown_row(cells))
-    return "\n".join(lines)
+        for method in (m for m in group.methods if group.runs(value, m)):
+            counts = group.runs(value, method)[0].get("labels") or {}
+            rows.append([method_label(method), value_label(value)]
+                        + [str(counts.get(k, "n/a")) for k, _ in LABEL_COLUMNS]
+                        + [fmt_mean_ci(group.aggregate(value, method, m)) for m in TABLE_A8_METRICS])
+    return markdown_table(["method", "fraction"] + [name for _, name in LABEL_COLUMNS]
+                          + [METRIC_LABELS[m] for m in TABLE_A8_METRICS], rows)
 
 
 def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = ("auroc", "balanced_accuracy")) -> \
@@ -172,11 +156,8 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
     header = ["experiment", "dim", "value", "seeds"]
     for metric in metrics:
         header += [f"SegCls {METRIC_LABELS[metric]}", f"Cls {METRIC_LABELS[metric]}", "SegCls - Cls"]
-    header.append("SegCls Dice (positives)")
-    lines = [markdown_row(header), markdown_row(["---"] * len(header))]
-    for group in groups:
-        if SEG_METHOD not in group.methods or CLS_METHOD not in group.methods:
-            continue
+    rows = []
+    for group in (g for g in groups if SEG_METHOD in g.methods and CLS_METHOD in g.methods):
         for value in group.values:
             n = min(len(group.runs(value, SEG_METHOD)), len(group.runs(value, CLS_METHOD)))
             cells = [f"({EXPERIMENT_LETTERS.get(group.name, '?')}) {group.name}", f"{group.dim}D",
@@ -185,6 +166,5 @@ def overview_table(groups: list[ExperimentResults], metrics: tuple[str, ...] = (
                 cells += [fmt_mean_ci(group.aggregate(value, SEG_METHOD, metric)),
                           fmt_mean_ci(group.aggregate(value, CLS_METHOD, metric)),
                           fmt_mean_ci(group.paired_difference(value, SEG_METHOD, CLS_METHOD, metric), signed=True)]
-            cells.append(fmt_mean_ci(group.aggregate(value, SEG_METHOD, "dice_positive")))
-            lines.append(markdown_row(cells))
-    return "\n".join(lines) if len(lines) > 2 else None
+            rows.append(cells + [fmt_mean_ci(group.aggregate(value, SEG_METHOD, "dice_positive"))])
+    return markdown_table(header + ["SegCls Dice (positives)"], rows) if rows else None

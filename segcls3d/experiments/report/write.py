@@ -16,9 +16,17 @@ from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS, value_label
 from segcls3d.experiments.report.convergence import TRAINED_DICE, convergence_table
 from segcls3d.experiments.report.gather import ExperimentResults, group_experiments, load_records
 from segcls3d.experiments.report.plots import plot_experiment
-from segcls3d.experiments.report.tables import (METRIC_LABELS, difference_table, failures_table, label_count_table,
-                                                mean_table, method_table, overview_table, per_run_table,
-                                                report_metrics)
+from segcls3d.experiments.report.tables import (
+    METRIC_LABELS,
+    difference_table,
+    failures_table,
+    label_count_table,
+    mean_table,
+    method_table,
+    overview_table,
+    per_run_table,
+    report_metrics,
+)
 from segcls3d.io import write_json_atomic, write_text_atomic
 
 logger = logging.getLogger(__name__)
@@ -63,8 +71,8 @@ def write_report(runs_dir: PathLike, out_dir: PathLike) -> ReportOutput:
     trained = convergence_table(records)
     if trained:
         sections.append("## Did the segmentation train? SegCls vs Cls split by SegCls test Dice\n\n"
-                        "Every generated dataset of the sweeps once (mean [95% CI] over datasets). A SegCls model whose "
-                        f"test Dice on positive cases stays below {TRAINED_DICE:g} never left nnU-Net's "
+                        "Every generated dataset of the sweeps once (mean [95% CI] over datasets). A SegCls model "
+                        f"whose test Dice on positive cases stays below {TRAINED_DICE:g} never left nnU-Net's "
                         "all-background phase on this schedule: its g is at chance, whatever the experiment varies.\n\n"
                         f"{trained}")
     summary = []

@@ -51,7 +51,7 @@ def build_transformer(name: str, in_channels: int, out_channels: int, patch_size
     Raises:
         SegCls3dError: unknown ``name``; ``feature_size`` not usable by SwinUNETR (multiple of 12).
     """
-    from monai.networks.nets import SwinUNETR, UNETR
+    from monai.networks.nets import UNETR, SwinUNETR
 
     dims = len(patch_size)
     if name == "swinunetr":
