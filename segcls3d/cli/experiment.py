@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     registry = DatasetRegistry(out / REGISTRY_FILENAME, *args.id_range)
     if args.dry_run:
-        registry = DatasetRegistry.in_memory_copy(registry)
+        registry.path = None  # read, never written
     schedule = "" if args.schedule == "stock" else args.schedule
     single = args.names[0] if len(args.names) == 1 and args.names[0] != "all" else None
     suite = with_overrides(get_suite(args.config), schedule, single, args.values)

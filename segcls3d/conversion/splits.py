@@ -53,6 +53,49 @@ def grouped_splits(
     return result
 
 
+def grouped_subset(case_ids: Sequence[str], groups: Mapping[str, str], labels: Mapping[str, Optional[float]],
+                   fraction: float, seed: int = 0) -> list[str]:
+    """A random subset of about ``fraction`` of the cases, whole groups only, stratified by class.
+
+    Each group (patient) is assigned the majority label of its cases; within each label, groups are
+    drawn in a seeded random order until the label's share of cases (at least one group) is reached.
+    Sorted; deterministic for a seed.
+
+    Example:
+        >>> ids = [f"c{i}" for i in range(8)]
+        >>> groups = {c: f"p{i // 2}" for i, c in enumerate(ids)}
+        >>> labels = {c: float(i < 4) for i, c in enumerate(ids)}
+        >>> len(grouped_subset(ids, groups, labels, 0.5, seed=0))
+        4
+
+    Raises:
+        ValueError: ``fraction`` not in (0, 1].
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    members: dict[str, list[str]] = {}
+    for case in sorted(case_ids):
+        members.setdefault(groups.get(case, case), []).append(case)
+    strata: dict[str, list[str]] = {}
+    for group, cases in sorted(members.items()):
+        values = [labels.get(c) for c in cases]
+        known = [int(v) for v in values if v is not None and not np.isnan(v)]
+        key = str(max(set(known), key=known.count)) if known else "unknown"
+        strata.setdefault(key, []).append(group)
+    rng = np.random.default_rng(seed)
+    chosen: list[str] = []
+    for key in sorted(strata):
+        order = [strata[key][i] for i in rng.permutation(len(strata[key]))]
+        target = fraction * sum(len(members[g]) for g in order)
+        taken = 0
+        for group in order:
+            if taken >= target and taken > 0:
+                break
+            chosen += members[group]
+            taken += len(members[group])
+    return sorted(chosen)
+
+
 def write_splits(
     raw_dir: Path,
     case_ids: Sequence[str],
@@ -63,7 +106,7 @@ def write_splits(
     dataset_name: Optional[str] = None,
     preprocessed_root: Optional[Path | str] = None,
 ) -> list[Path]:
-    """Write splits_final.json into ``raw_dir`` and, if a preprocessed root is known, there too.
+    """Write patient-grouped random splits into ``raw_dir`` and, if a preprocessed root is known, there too.
 
     ``preprocessed_root`` defaults to ``nnunetv2.paths.nnUNet_preprocessed`` (may be unset).
     Returns the written paths (empty with a warning when there are too few groups).
@@ -73,6 +116,20 @@ def write_splits(
     except ValueError as exc:
         logger.warning("no splits_final.json written: %s", exc)
         return []
+    return write_split_list(raw_dir, splits, dataset_name=dataset_name, preprocessed_root=preprocessed_root)
+
+
+def write_split_list(raw_dir: Path, splits: Sequence[Mapping[str, Sequence[str]]], *,
+                     dataset_name: Optional[str] = None, preprocessed_root: Optional[Path | str] = None) -> list[Path]:
+    """Write given ``[{"train": [...], "val": [...]}, ...]`` as splits_final.json (raw and preprocessed folders).
+
+    Raises:
+        ValueError: a fold has a case in both its train and val lists.
+    """
+    for k, fold in enumerate(splits):
+        both = set(fold["train"]) & set(fold["val"])
+        if both:
+            raise ValueError(f"fold {k}: case(s) {sorted(both)[:5]} in both train and val")
     raw_dir = Path(raw_dir)
     paths = [raw_dir / SPLITS_FILENAME]
     if preprocessed_root is None:
@@ -81,7 +138,8 @@ def write_splits(
         preprocessed_root = nnUNet_preprocessed
     if preprocessed_root:
         paths.append(Path(preprocessed_root) / (dataset_name or raw_dir.name) / SPLITS_FILENAME)
+    data = [{"train": sorted(f["train"]), "val": sorted(f["val"])} for f in splits]
     for path in paths:
-        write_json_atomic(path, splits)
-    logger.info("wrote %d-fold grouped splits to %s", len(splits), ", ".join(str(p) for p in paths))
+        write_json_atomic(path, data)
+    logger.info("wrote %d-fold splits to %s", len(data), ", ".join(str(p) for p in paths))
     return paths

@@ -14,8 +14,8 @@ from segcls3d.experiments.plan import (
     get_suite,
     with_overrides,
 )
-from segcls3d.experiments.plan.cost import CostModel, format_duration
 from segcls3d.experiments.plan.datasets import dataset_for
+from segcls3d.experiments.plan.describe import COST_MODELS, format_duration
 from segcls3d.experiments.plan.suites import SCHEDULES
 from segcls3d.training import schedules
 
@@ -28,7 +28,7 @@ def _plan(tmp_path, names, dims=(2,), seeds=(0,), suite="cpu"):
 def test_every_sweep_value_is_a_valid_dataset(tmp_path, suite):
     plan = _plan(tmp_path, ["all"], dims=(2, 3), seeds=(0, 1, 2), suite=suite)  # SynthConfig validates each
     s = get_suite(suite)
-    n_values = sum(len(sw.values_for(d)) for sw in s.sweeps.values() for d in (2, 3))
+    n_values = sum(len(sw.values[d]) for sw in s.sweeps.values() for d in (2, 3))
     assert len({(r.experiment, r.dim, r.value, r.seed) for r in plan.runs}) == n_values * 3
     assert {r.method.name for r in plan.runs if r.experiment == "summarizers"} >= {
         "segcls_g", "segcls_threshold", "segcls_fc", "segcls_gap_fc", "segcls_cnn", "segcls_emb_simple_shallow",
@@ -107,7 +107,7 @@ def test_overrides_and_estimate(tmp_path):
     assert {j.trainer for j in plan.jobs.values()} == {"nnUNetTrainerSegCls_smoke", "nnUNetTrainerCls_smoke",
                                                        "nnUNetTrainerMultitask_smoke"}
     est = estimate_plan(plan)
-    cost = CostModel()
+    cost = COST_MODELS["cpu"]
     seg = cost.training_s(2, 2, 10, 2)
     assert seg == pytest.approx(12 + 2 * (10 * 0.07 + 2 * 0.07 * 0.4 + 0.7))
     cls = cost.training_s(2, 2, 10, 2, "Cls")

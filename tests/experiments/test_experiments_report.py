@@ -10,8 +10,8 @@ from experiment_records import make_record, write_records
 from segcls3d.errors import InputDataError
 from segcls3d.evaluate.result import ClassMasks
 from segcls3d.experiments.report import write_report
-from segcls3d.experiments.report.convergence import convergence_table
 from segcls3d.experiments.report.gather import mean_ci
+from segcls3d.experiments.report.tables import convergence_table
 from segcls3d.experiments.run.records import mask_dice
 
 # t quantiles (0.975): df=1 12.7062047, df=2 4.30265273

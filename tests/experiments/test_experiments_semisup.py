@@ -17,8 +17,8 @@ from segcls3d.errors import InputDataError
 from segcls3d.experiments.plan import DatasetRegistry, build_plan, get_suite, with_overrides
 from segcls3d.experiments.run import run_plan
 from segcls3d.experiments.run import steps as steps_module
-from segcls3d.experiments.run.label_fraction import labeled_subset, n_labeled, register_split, write_partial_source
 from segcls3d.labels import CaseLabels, write_case_labels
+from segcls3d.pseudolabels.label_subset import labeled_subset, n_labeled, register_split, write_partial_source
 
 
 # ----------------------------------------------------------------------------- labeled subsets

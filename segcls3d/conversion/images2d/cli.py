@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from typing import Mapping, Optional, Sequence
 
 from segcls3d.conversion.images2d.convert import Case2D, run_2d
 from segcls3d.conversion.images2d.finish import Dataset2DSpec, finish_2d
 from segcls3d.conversion.images2d.reading import CHANNEL_MODES
 from segcls3d.conversion.runner import merge_records, summarize_results
 from segcls3d.conversion.script_support import add_output_argument, add_runner_arguments, exit_code, output_dir
-from segcls3d.conversion.splits import write_splits
+from segcls3d.conversion.splits import write_split_list, write_splits
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, dataset_name: str, default_channels: str = "auto") -> None:
@@ -39,8 +39,12 @@ def add_common_arguments(parser: argparse.ArgumentParser, dataset_name: str, def
 
 
 def run_converter(args: argparse.Namespace, cases: Sequence[Case2D], spec: Dataset2DSpec, dataset_name: str, *,
-                  default_spacing: tuple[float, float] = (1.0, 1.0)) -> int:
+                  default_spacing: tuple[float, float] = (1.0, 1.0),
+                  splits: Optional[Sequence[Mapping[str, Sequence[str]]]] = None) -> int:
     """Convert (or merge the shards' records), then write dataset.json, labels CSV and splits.
+
+    ``splits``: the dataset's own partition (``[{"train", "val"}, ...]``, e.g. official folds); cases
+    that were not converted are dropped from it. Default: patient-grouped random 5-fold splits.
 
     Returns:
         0 when every case was converted, 1 when some were skipped or failed.
@@ -63,8 +67,14 @@ def run_converter(args: argparse.Namespace, cases: Sequence[Case2D], spec: Datas
               "run with --merge when all shards are done")
         return exit_code(results)
     finish_2d(out_dir, results, spec)
-    groups = {c.case_id: c.group for c in cases if c.group is not None}
-    write_splits(out_dir, [r.case_id for r in done if r.split == "train"], groups,
-                 preprocessed_root=os.environ.get("nnUNet_preprocessed", ""))  # "" = raw folder only
+    preprocessed_root = os.environ.get("nnUNet_preprocessed", "")  # "" = raw folder only
+    if splits is None:
+        groups = {c.case_id: c.group for c in cases if c.group is not None}
+        write_splits(out_dir, [r.case_id for r in done if r.split == "train"], groups,
+                     preprocessed_root=preprocessed_root)
+    else:
+        converted = {r.case_id for r in done if r.split == "train"}
+        write_split_list(out_dir, [{part: [c for c in fold[part] if c in converted] for part in ("train", "val")}
+                                   for fold in splits], preprocessed_root=preprocessed_root)
     print(f"{out_dir}: {len(done)} of {len(results)} case(s) converted")
     return exit_code(results)

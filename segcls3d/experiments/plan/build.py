@@ -1,10 +1,9 @@
 """Expand experiments x dimensions x values x seeds into datasets, training jobs and runs.
 
-A *dataset* is one generated synthetic dataset (keyed by its settings); a *job* is one trainer on
-one dataset (one or more folds, or a label-fraction subset); a *run* is one method of one job in
-one (experiment, dimension, value, seed): one record ``OUT/<experiment>/<dim>d/<value>/seed<k>/<method>.json``.
-A run is done when its record is ok and its ``settings`` equal :meth:`Plan.settings` (so a record
-made with another schedule, rule, dataset or trainer is redone).
+A *dataset* is one generated synthetic dataset; a *job* one trainer on one dataset (its folds, or a
+label-fraction subset); a *run* one method of one job in one (experiment, dimension, value, seed),
+one record ``OUT/<experiment>/<dim>d/<value>/seed<k>/<method>.json``. A run is done when its record is
+ok and its ``settings`` equal :meth:`Plan.settings` (another schedule, rule, dataset or trainer: redone).
 
 Example:
     >>> from segcls3d.experiments.plan.suites import get_suite
@@ -18,23 +17,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from segcls3d.experiments.plan.datasets import DatasetSpec, dataset_for
+from segcls3d.experiments.plan.datasets import REGISTRY_FILENAME, DatasetRegistry, DatasetSpec, dataset_for
 from segcls3d.experiments.plan.methods import (
     BASE_METHODS,
     PSEUDOLABEL_MODES,
     SEMISUP_METHODS,
     SUMMARIZER_COMPARISON_METHODS,
     Method,
-    rule_parameters,
 )
-from segcls3d.experiments.plan.registry import REGISTRY_FILENAME, DatasetRegistry
 from segcls3d.experiments.plan.suites import ExperimentConfigError, Suite
 from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS, Sweep, value_label
 from segcls3d.io.records import RecordFolder
 
 SCHEMA_VERSION = 3  # 3: records carry their "settings"; 2: "rule" and the test-set Dice
-RUNS_FOLDER = "_runs"
-NNUNET_FOLDER = "_nnunet"
+RUNS_FOLDER, NNUNET_FOLDER = "_runs", "_nnunet"
 OK = "ok"
 
 
@@ -45,21 +41,16 @@ def plans_name(preset: Optional[str]) -> str:
 
 @dataclass(frozen=True)
 class Job:
-    """One trainer on one dataset and the methods scored from it.
-
-    ``label_fraction`` (semi-supervised experiment, f < 1): train on a class-stratified subset, one
-    more fold of the dataset's splits chosen at run time (``folds`` is then empty);
-    ``pseudolabel`` (``plain`` | ``boosted``): a student trained on the teacher's pseudo masks.
-    """
+    """One trainer on one dataset and the methods scored from it."""
 
     dataset_key: str
     family: str
     trainer: str
-    folds: tuple[int, ...]
-    npz: bool
+    folds: tuple[int, ...]  # empty with a label fraction: its fold of the dataset's splits is chosen at run time
+    npz: bool  # export validation probabilities (to fit trained summarizers)
     methods: tuple[Method, ...]
-    label_fraction: Optional[float] = None
-    pseudolabel: Optional[str] = None
+    label_fraction: Optional[float] = None  # f < 1: train on a class-stratified subset (semi-supervised experiment)
+    pseudolabel: Optional[str] = None  # ``plain`` | ``boosted``: a student trained on the teacher's pseudo masks
 
     @property
     def variant(self) -> str:
@@ -113,10 +104,10 @@ class Plan:
         return RecordFolder(self.out)
 
     def dataset_name(self, key: str) -> str:
-        return self.registry.name(key)
+        return str(self.registry.entries[key]["name"])
 
     def dataset_id(self, key: str) -> int:
-        return self.registry.dataset_id(key)
+        return int(self.registry.entries[key]["id"])
 
     def work_dir(self, dataset_key: str) -> Path:
         return self.out / RUNS_FOLDER / self.dataset_name(dataset_key)
@@ -133,18 +124,14 @@ class Plan:
         spec = self.datasets[dataset_key]
         return self.suite.rule_tau(spec.dim, float(spec.synth["target_size"]))
 
-    def rule(self, job: Job, method: Method) -> Optional[dict]:
-        """The rule-based g parameters of ``method`` in ``job`` (None for trained summarizers and heads)."""
-        return rule_parameters(method, self.rule_tau(job.dataset_key))
-
     def job_settings(self, job: Job, method: Method) -> dict[str, Any]:
         """Everything that determines the result of ``method`` in ``job``."""
         spec, schedule = self.datasets[job.dataset_key], self.suite.schedule
         return {"schema": SCHEMA_VERSION, "suite": self.suite.name, "dataset": job.dataset_key, "dim": spec.dim,
                 "seed": spec.seed, "trainer": job.trainer, "plans": self.plans_name,
                 "schedule": [schedule.epochs, schedule.iterations, schedule.val_iterations],
-                "label_fraction": job.label_fraction, "method": method.name, "rule": self.rule(job, method),
-                "test_mirroring": self.suite.test_mirroring}
+                "label_fraction": job.label_fraction, "method": method.name,
+                "rule": method.rule(self.rule_tau(job.dataset_key)), "test_mirroring": self.suite.test_mirroring}
 
     def settings(self, run: Run) -> dict[str, Any]:
         """The planned settings of a run: its job's plus the experiment and swept value."""
@@ -165,68 +152,50 @@ class Plan:
             return "done"
         return "cached" if self.job_done(self.jobs[run.job_key], run.method) else "todo"
 
-    def jobs_of(self, dataset_key: str) -> list[Job]:
-        return [j for j in self.jobs.values() if j.dataset_key == dataset_key]
-
     def runs_of(self, job_key: str) -> list[Run]:
         return [r for r in self.runs if r.job_key == job_key]
 
 
-def resolve_experiments(suite: Suite, names: Sequence[str]) -> list[Sweep]:
-    """Experiments named (or lettered) in ``names``, in the paper's order; ``all`` = every one (a-i).
-
-    Raises:
-        ExperimentConfigError: unknown name.
-    """
-    chosen = suite.sweeps.values() if not names or "all" in names else map(suite.sweep, names)
-    order = list(EXPERIMENT_LETTERS)
-    return sorted({s.name: s for s in chosen}.values(), key=lambda s: order.index(s.name))
-
-
 def build_plan(suite: Suite, experiments: Sequence[str], dims: Sequence[int], seeds: Optional[Sequence[int]],
                out: Path, registry: Optional[DatasetRegistry] = None) -> Plan:
-    """All datasets, jobs and runs, ordered by dimension, then seed, then experiment and value.
+    """All datasets, jobs and runs of ``experiments`` (names, letters or ``all``), ordered by dim, seed, experiment.
 
-    Args:
-        registry: dataset ids; default ``OUT/datasets.json`` (written as ids are allocated).
+    ``registry``: dataset ids; default ``OUT/datasets.json`` (written as ids are allocated).
 
     Raises:
         ExperimentConfigError: unknown experiment, dimension or invalid settings.
         DatasetRegistryError: unreadable registry or no free id.
     """
     out = Path(out)
-    registry = registry if registry is not None else DatasetRegistry(out / REGISTRY_FILENAME)
-    sweeps = resolve_experiments(suite, experiments)
+    chosen = suite.sweeps.values() if not experiments or "all" in experiments else map(suite.sweep, experiments)
+    sweeps = sorted({s.name: s for s in chosen}.values(), key=lambda s: list(EXPERIMENT_LETTERS).index(s.name))
     if not dims or any(d not in (2, 3) for d in dims):
         raise ExperimentConfigError(f"--dim must be 2 and/or 3, got {list(dims)}")
-    plan = Plan(suite, out, registry, sweeps={s.name: s for s in sweeps})
+    plan = Plan(suite, out, registry if registry is not None else DatasetRegistry(out / REGISTRY_FILENAME),
+                sweeps={s.name: s for s in sweeps})
     for dim in sorted(set(dims)):
         for seed in tuple(seeds or suite.seeds):
             for sweep in sweeps:
-                for value in sweep.values_for(dim):
+                for value in sweep.values[dim]:
                     _add(plan, sweep, dim, float(value), seed)
     return plan
 
 
-def _methods(sweep: Sweep) -> tuple[Method, ...]:
-    if sweep.variable == "label_fraction":
-        return SEMISUP_METHODS
-    return SUMMARIZER_COMPARISON_METHODS if sweep.summarizer_comparison else BASE_METHODS
-
-
 def _add(plan: Plan, sweep: Sweep, dim: int, value: float, seed: int) -> None:
     dataset = dataset_for(plan.suite, sweep, dim, value, seed)
-    key = dataset.key
-    if key not in plan.datasets:
-        plan.datasets[key] = dataset
-        plan.registry.allocate(key, dim, dataset.describe())
-    fraction = value if sweep.variable == "label_fraction" and value < 1.0 else None  # f = 1: the shared models
-    for method in _methods(sweep):
+    if dataset.key not in plan.datasets:
+        plan.datasets[dataset.key] = dataset
+        plan.registry.allocate(dataset.key, dim, dataset.describe())
+    semisup = sweep.variable == "label_fraction"
+    fraction = value if semisup and value < 1.0 else None  # f = 1: the shared models
+    methods = SEMISUP_METHODS if semisup else SUMMARIZER_COMPARISON_METHODS if sweep.summarizer_comparison \
+        else BASE_METHODS
+    for method in methods:
         mode = PSEUDOLABEL_MODES.get(method.name)
         if mode and fraction is None:
             continue  # nothing left to pseudo-label
         npz = dataset.cv_folds > 0 and not method.is_rule_based
-        job = Job(key, method.trainer, plan.suite.schedule.trainer(method.trainer),
+        job = Job(dataset.key, method.trainer, plan.suite.schedule.trainer(method.trainer),
                   dataset.folds if fraction is None else (), npz, (method,), fraction, mode)
         previous = plan.jobs.get(job.key)
         if previous is not None:  # the same training requested by another method or experiment: merge

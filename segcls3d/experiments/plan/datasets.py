@@ -1,41 +1,45 @@
-"""The synthetic dataset of one (experiment, dimension, swept value, seed), keyed by its settings.
+"""The synthetic dataset of one (experiment, dimension, swept value, seed), and its nnU-Net dataset id.
 
-Equal settings give equal keys, so the default point shared by several experiments is generated
-and trained once.
+Equal settings give equal keys, so the default point shared by several experiments is generated and
+trained once. Each key gets an nnU-Net id from a range, kept in ``OUT/datasets.json`` for resumed runs.
 
 Example:
     >>> from segcls3d.experiments.plan.suites import get_suite
     >>> cpu = get_suite("cpu")
     >>> dataset_for(cpu, cpu.sweep("a"), 3, 80, 0).key == dataset_for(cpu, cpu.sweep("e"), 3, 4.0, 0).key
     True
+    >>> r = DatasetRegistry(None, first_id=700)
+    >>> r.allocate("abc", 3, {}), r.allocate("abc", 3, {}), r.allocate("def", 2, {}), r.entries["def"]["name"]
+    (700, 700, 701, 'Dataset701_SegClsExp2D')
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Mapping, Optional
 
+from segcls3d.errors import SegCls3dError
 from segcls3d.experiments.plan.suites import ExperimentConfigError, Suite
 from segcls3d.experiments.plan.sweeps import Sweep
+from segcls3d.io import write_json_atomic
 from segcls3d.synth import SynthConfig
 from segcls3d.synth.generator import case_id
+
+REGISTRY_FILENAME = "datasets.json"
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One synthetic dataset: SynthConfig settings, seed, training size and split.
-
-    ``n_val`` extra cases form nnU-Net's holdout validation fold (``cv_folds == 0``); with
-    ``cv_folds = k`` the ``n_train`` cases are split into k cross-validation folds instead.
-    """
+    """One synthetic dataset: SynthConfig settings, seed, training size and split."""
 
     dim: int
     seed: int
     synth: Mapping[str, Any]
     n_train: int
-    n_val: int
-    cv_folds: int = 0
+    n_val: int  # extra cases: nnU-Net's holdout validation fold (without cross-validation)
+    cv_folds: int = 0  # k: the n_train cases split into k cross-validation folds instead
 
     @property
     def key(self) -> str:
@@ -107,3 +111,38 @@ def dataset_for(suite: Suite, sweep: Sweep, dim: int, value: float, seed: int) -
 def derived_key(base_key: str, fraction: float, mode: str) -> str:
     """Registry key of the pseudo-labelled dataset made from ``base_key`` at a label fraction."""
     return hashlib.sha1(f"{base_key}:{fraction:g}:{mode}".encode()).hexdigest()[:12]
+
+
+class DatasetRegistryError(SegCls3dError):
+    """The dataset registry is unreadable, inconsistent with its range, or the range is used up."""
+
+
+class DatasetRegistry:
+    """Dataset key -> nnU-Net id and name, saved after each allocation while ``path`` is set (DatasetRegistryError)."""
+
+    def __init__(self, path: Optional[Path], first_id: int = 500, last_id: int = 999):
+        if not 1 <= first_id <= last_id:
+            raise DatasetRegistryError(f"invalid dataset id range {first_id}..{last_id}")
+        self.path = Path(path) if path is not None else None
+        self.first_id, self.last_id = first_id, last_id
+        self.entries: dict[str, dict[str, Any]] = {}
+        if self.path is not None and self.path.is_file():
+            try:
+                self.entries = dict(json.loads(self.path.read_text())["datasets"])
+            except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise DatasetRegistryError(f"{self.path}: unreadable dataset registry ({exc}); move it away to "
+                                           "start over (the datasets it names will then be regenerated)") from None
+
+    def allocate(self, key: str, dim: int, description: Mapping[str, Any]) -> int:
+        """Id of dataset ``key``; a new key gets the lowest free id of the range."""
+        if key in self.entries:
+            return int(self.entries[key]["id"])
+        used = {int(e["id"]) for e in self.entries.values()}
+        free = next((i for i in range(self.first_id, self.last_id + 1) if i not in used), None)
+        if free is None:
+            raise DatasetRegistryError(f"no free nnU-Net dataset id left in {self.first_id}..{self.last_id}; "
+                                       "use another --out folder or a larger --id-range")
+        self.entries[key] = {"id": free, "name": f"Dataset{free:03d}_SegClsExp{dim}D", "dim": dim, **description}
+        if self.path is not None:
+            write_json_atomic(self.path, {"id_range": [self.first_id, self.last_id], "datasets": self.entries})
+        return free

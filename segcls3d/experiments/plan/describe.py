@@ -1,21 +1,86 @@
 """``segcls3d experiment --dry-run``: what would run, what is done, and how long the rest should take.
 
-The estimate applies the suite's :class:`~segcls3d.experiments.plan.cost.CostModel` to the work not
-finished yet: a dataset is prepared when its marker file exists, a fold is trained when its
-``checkpoint_final.pth`` exists, a method is finished when its job's record is done.
+The estimate applies the suite's :class:`CostModel` (seconds per iteration, per case, per start)
+to the work not finished yet: a dataset is prepared when its marker file exists, a fold is trained
+when its ``checkpoint_final.pth`` exists, a method is finished when its job's record is done.
+The ``cpu`` constants were measured on the 2-core development machine (``cpu_tiny`` plans; see ``note``).
+
+Example:
+    >>> round(COST_MODELS["cpu"].training_s(3, epochs=10, iterations=40, val_iterations=2))  # 12 + 10 x 5.6
+    68
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
+from types import MappingProxyType
+from typing import Mapping, Optional
 
 from segcls3d import pipeline
 from segcls3d.experiments.plan.build import NNUNET_FOLDER, Job, Plan
-from segcls3d.experiments.plan.cost import format_duration
 from segcls3d.experiments.plan.sweeps import value_label
 
 PREPARED_MARKER = "prepared.json"
+FAMILY_FACTOR = {"SegCls": 1.0, "Multitask": 1.0, "Cls": 0.5}  # cost of an iteration relative to SegCls
+VAL_ITERATION_FRACTION = 0.4  # a validation iteration relative to a training one (no backward)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Seconds per step of the nnU-Net pipeline; ``{2: s, 3: s}`` fields are per dimension."""
+
+    seconds_per_iteration: Mapping[int, float]  # SegCls/Multitask training: forward, backward, augmentation
+    train_startup_s: float  # ``nnUNetv2_train`` process start and initialization, final checkpoint
+    epoch_overhead_s: float  # logging, progress plot, checkpoint_best
+    final_validation_startup_s: float  # nnU-Net's final validation of a fold (``--npz`` runs only)
+    final_validation_s_per_case: Mapping[int, float]  # per held-out case, export included
+    predict_startup_s: float  # loading a model
+    predict_s_per_case: Mapping[int, float]  # one case, one fold: sliding window, summarizer, writing
+    prepare_startup_s: float  # fingerprint, planning, preprocessing
+    prepare_s_per_case: Mapping[int, float]  # generating and preprocessing one case
+    summarizer_fit_s: Mapping[int, float]  # one trained summarizer, learning-rate search included
+    note: str  # where the numbers come from
+
+    def training_s(self, dim: int, epochs: int, iterations: int, val_iterations: int, family: str = "SegCls") -> float:
+        """One ``nnUNetv2_train`` run without final validation."""
+        it = self.seconds_per_iteration[dim] * FAMILY_FACTOR.get(family, 1.0)
+        per_epoch = iterations * it + val_iterations * it * VAL_ITERATION_FRACTION + self.epoch_overhead_s
+        return self.train_startup_s + epochs * per_epoch
+
+    def prediction_s(self, dim: int, n_cases: int, n_folds: int) -> float:
+        """Predicting ``n_cases`` test cases with an ensemble of ``n_folds`` models."""
+        return self.predict_startup_s + n_cases * n_folds * self.predict_s_per_case[dim]
+
+    def preparation_s(self, dim: int, n_cases: int) -> float:
+        """Generating, planning and preprocessing a dataset of ``n_cases`` cases."""
+        return self.prepare_startup_s + n_cases * self.prepare_s_per_case[dim]
+
+
+#: The time model of each configuration (by :attr:`Suite.name`).
+COST_MODELS: Mapping[str, CostModel] = MappingProxyType({
+    "cpu": CostModel(
+        seconds_per_iteration={2: 0.07, 3: 0.12}, train_startup_s=12.0, epoch_overhead_s=0.7,
+        final_validation_startup_s=5.0, final_validation_s_per_case={2: 2.5, 3: 3.0},
+        predict_startup_s=2.0, predict_s_per_case={2: 0.08, 3: 0.15},
+        prepare_startup_s=10.0, prepare_s_per_case={2: 0.12, 3: 0.25}, summarizer_fit_s={2: 30.0, 3: 60.0},
+        note="2-core CPU, cpu_tiny plans; 3D: 0.11-0.12 s/it (SegCls, 32^3, batch 4) and Cls 0.5x, 2D: "
+             "0.065 s/it (64x64, batch 4), epoch times of the suite on an otherwise idle machine"),
+    "full": CostModel(
+        seconds_per_iteration={2: 0.1, 3: 0.15}, train_startup_s=60.0, epoch_overhead_s=5.0,
+        final_validation_startup_s=30.0, final_validation_s_per_case={2: 0.05, 3: 0.1},
+        predict_startup_s=10.0, predict_s_per_case={2: 0.02, 3: 0.05},
+        prepare_startup_s=60.0, prepare_s_per_case={2: 0.02, 3: 0.05}, summarizer_fit_s={2: 600.0, 3: 900.0},
+        note="assumed single modern GPU with nnU-Net's default plans (not measured)"),
+})
+
+
+def format_duration(seconds: float) -> str:
+    """``3 h 05 min``, ``12 min``, ``40 s``."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 @dataclass
@@ -46,7 +111,7 @@ def _untrained_folds(plan: Plan, job: Job) -> int:
 
 def estimate_plan(plan: Plan) -> Estimate:
     """Cost-model estimate of everything not finished yet."""
-    cost, schedule = plan.suite.cost, plan.suite.schedule
+    cost, schedule = COST_MODELS[plan.suite.name], plan.suite.schedule
     est = Estimate()
     to_prepare: set[str] = set()
     for job in plan.jobs.values():
@@ -60,9 +125,9 @@ def estimate_plan(plan: Plan) -> Estimate:
             est.n_trainings += n_train
             seconds += n_train * cost.training_s(dim, schedule.epochs, schedule.iterations, schedule.val_iterations,
                                                  job.family)
-            if job.npz:
+            if job.npz:  # nnU-Net's final validation of each fold
                 n_val = dataset.n_train // max(1, dataset.cv_folds) if dataset.cv_folds else dataset.n_val
-                seconds += n_train * cost.final_validation_s(dim, n_val)
+                seconds += n_train * (cost.final_validation_startup_s + n_val * cost.final_validation_s_per_case[dim])
             if job.pseudolabel:  # the student's dataset: pseudo-labelled, planned and preprocessed
                 seconds += cost.preparation_s(dim, dataset.n_train + dataset.n_val)
             summarizers = {m.summarizer_id for m in pending}
@@ -85,7 +150,7 @@ def estimate_plan(plan: Plan) -> Estimate:
 def describe_plan(plan: Plan, estimate: Optional[Estimate] = None, list_jobs: bool = True) -> str:
     """Header (counts, schedule, cost model, estimate) and one line per training job."""
     estimate = estimate or estimate_plan(plan)
-    suite, schedule, cost = plan.suite, plan.suite.schedule, plan.suite.cost
+    suite, schedule, cost = plan.suite, plan.suite.schedule, COST_MODELS[plan.suite.name]
     states = {r: plan.state(r) for r in plan.runs}
     counts = Counter(states.values())
     ids = sorted(plan.dataset_id(k) for k in plan.datasets)

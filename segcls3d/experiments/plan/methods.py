@@ -19,24 +19,16 @@ LIBRARY_DEFAULT_TAU = 10.0
 
 @dataclass(frozen=True)
 class Method:
-    """One compared method.
+    """One compared method: a trainer family, a score source and a summarizing function."""
 
-    Args:
-        name: identifier (file name of its metrics JSON).
-        trainer: our trainer family, ``SegCls``, ``Cls`` or ``Multitask``.
-        source: score source in the evaluation (``summarizer`` = g's probability, ``head`` = the
-            multitask head or the classifier's output, ``<class>_head_probability`` in classification.csv).
-        summarizer: ``rule_based`` or a trained method of ``segcls3d summarize fit``.
-        layer: ``shallow`` / ``deep`` for the embedding summarizers.
-        label: name in tables and plots.
-    """
-
-    name: str
-    trainer: str
+    name: str  # identifier: the file name of its records
+    trainer: str  # our trainer family: ``SegCls``, ``Cls`` or ``Multitask``
+    # score source in the evaluation: ``summarizer`` (g's probability) or ``head`` (the multitask head or the
+    # classifier's output, ``<class>_head_probability`` in classification.csv)
     source: str
-    summarizer: str
-    label: str
-    layer: Optional[str] = None
+    summarizer: str  # ``rule_based`` (``_tau10``) or a trained method of ``segcls3d summarize fit``
+    label: str  # name in tables and plots
+    layer: Optional[str] = None  # ``shallow`` / ``deep`` for the embedding summarizers
 
     @property
     def is_rule_based(self) -> bool:
@@ -48,26 +40,36 @@ class Method:
         """Identifies the summarizer (and so the prediction folder) within a job."""
         return self.summarizer if self.layer is None else f"{self.summarizer}_{self.layer}"
 
+    def rule_tau(self, suite_tau: float) -> float:
+        """tau (voxels) of the rule-based g that the prediction uses (also for head methods)."""
+        return LIBRARY_DEFAULT_TAU if self.summarizer == RULE_BASED_TAU10 else float(suite_tau)
 
-SEGCLS_G = Method("segcls_g", "SegCls", "summarizer", RULE_BASED, "SegCls (rule-based g)")
-SEGCLS_G_TAU10 = Method("segcls_g_tau10", "SegCls", "summarizer", RULE_BASED_TAU10, "SegCls (g, tau = 10 voxels)")
+    def rule(self, suite_tau: float) -> Optional[dict]:
+        """``{"threshold", "tau", "tau_unit"}`` of a method scored by a rule-based g (trained g, heads: None)."""
+        if self.source != "summarizer" or not self.is_rule_based:
+            return None
+        return {"threshold": 0.5, "tau": self.rule_tau(suite_tau), "tau_unit": "voxels"}
+
+
+def _segcls(name: str, summarizer: str, label: str, layer: Optional[str] = None) -> Method:
+    return Method(name, "SegCls", "summarizer", summarizer, f"SegCls ({label})", layer)
+
+
+SEGCLS_G = _segcls("segcls_g", RULE_BASED, "rule-based g")
+SEGCLS_G_TAU10 = _segcls("segcls_g_tau10", RULE_BASED_TAU10, "g, tau = 10 voxels")
 CLS = Method("cls", "Cls", "head", RULE_BASED, "Cls (classification)")  # predict writes its output as the head
 MULTITASK_HEAD = Method("multitask_head", "Multitask", "head", RULE_BASED, "Multitask (head)")
 MULTITASK_G = Method("multitask_g", "Multitask", "summarizer", RULE_BASED, "Multitask (rule-based g)")
 BASE_METHODS: tuple[Method, ...] = (SEGCLS_G, SEGCLS_G_TAU10, CLS, MULTITASK_HEAD, MULTITASK_G)
-
 TRAINED_SUMMARIZER_METHODS: tuple[Method, ...] = (
-    Method("segcls_threshold", "SegCls", "summarizer", "threshold", "SegCls (tuned threshold)"),
-    Method("segcls_fc", "SegCls", "summarizer", "fc", "SegCls (FC on map)"),
-    Method("segcls_gap_fc", "SegCls", "summarizer", "gap_fc", "SegCls (GAP + FC)"),
-    Method("segcls_cnn", "SegCls", "summarizer", "cnn", "SegCls (CNN on map)"),
-    Method("segcls_emb_simple_shallow", "SegCls", "summarizer", "embedding_simple", "SegCls (emb. simple, shallow)",
-           "shallow"),
-    Method("segcls_emb_simple_deep", "SegCls", "summarizer", "embedding_simple", "SegCls (emb. simple, deep)", "deep"),
-    Method("segcls_emb_complex_shallow", "SegCls", "summarizer", "embedding_complex",
-           "SegCls (emb. complex, shallow)", "shallow"),
-    Method("segcls_emb_complex_deep", "SegCls", "summarizer", "embedding_complex", "SegCls (emb. complex, deep)",
-           "deep"),
+    _segcls("segcls_threshold", "threshold", "tuned threshold"),
+    _segcls("segcls_fc", "fc", "FC on map"),
+    _segcls("segcls_gap_fc", "gap_fc", "GAP + FC"),
+    _segcls("segcls_cnn", "cnn", "CNN on map"),
+    _segcls("segcls_emb_simple_shallow", "embedding_simple", "emb. simple, shallow", "shallow"),
+    _segcls("segcls_emb_simple_deep", "embedding_simple", "emb. simple, deep", "deep"),
+    _segcls("segcls_emb_complex_shallow", "embedding_complex", "emb. complex, shallow", "shallow"),
+    _segcls("segcls_emb_complex_deep", "embedding_complex", "emb. complex, deep", "deep"),
 )
 SUMMARIZER_COMPARISON_METHODS: tuple[Method, ...] = (SEGCLS_G, SEGCLS_G_TAU10, *TRAINED_SUMMARIZER_METHODS, CLS,
                                                      MULTITASK_HEAD, MULTITASK_G)
@@ -78,28 +80,6 @@ SEMISUP_METHODS: tuple[Method, ...] = (CLS, SEGCLS_G, SEGCLS_SEMISUP, SEGCLS_BOO
 #: ``segcls3d pseudolabel`` mode of each student method.
 PSEUDOLABEL_MODES = {SEGCLS_SEMISUP.name: "plain", SEGCLS_BOOSTED.name: "boosted"}
 ALL_METHODS = {m.name: m for m in (*SUMMARIZER_COMPARISON_METHODS, SEGCLS_SEMISUP, SEGCLS_BOOSTED)}
-
-
-def rule_parameters(method: Method, suite_tau: float) -> Optional[dict]:
-    """``{"threshold", "tau", "tau_unit"}`` of a method scored by a rule-based g.
-
-    None for trained summarizers and for methods scored by a head (the classifier, the multitask
-    head), whose score does not depend on g. ``suite_tau`` is the suite's tau for the dataset's
-    dimension (``Suite.rule_tau``). Records carry these parameters, so results computed with another
-    rule are recognised as stale.
-    """
-    if method.source != "summarizer":
-        return None
-    if method.summarizer == RULE_BASED:
-        return {"threshold": 0.5, "tau": float(suite_tau), "tau_unit": "voxels"}
-    if method.summarizer == RULE_BASED_TAU10:
-        return {"threshold": 0.5, "tau": LIBRARY_DEFAULT_TAU, "tau_unit": "voxels"}
-    return None
-
-
-def rule_tau_of(method: Method, suite_tau: float) -> float:
-    """tau (voxels) of the rule-based g that ``method``'s prediction uses (also for head methods)."""
-    return LIBRARY_DEFAULT_TAU if method.summarizer == RULE_BASED_TAU10 else float(suite_tau)
 
 
 def method_label(name: str) -> str:

@@ -20,6 +20,7 @@ from scipy import stats
 
 from segcls3d.experiments.plan.build import NNUNET_FOLDER, RUNS_FOLDER
 from segcls3d.experiments.plan.methods import ALL_METHODS
+from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,27 @@ class MeanCI:
     lower: Optional[float]
     upper: Optional[float]
     n: int
-    sd: Optional[float] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "ci_lower": self.lower, "ci_upper": self.upper, "n": self.n}
 
 
 def mean_ci(values: Iterable[Optional[float]], level: float = 0.95) -> MeanCI:
     """Mean and t-interval of the finite values (None/NaN are left out)."""
     data = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     n = len(data)
-    if n == 0:
-        return MeanCI(None, None, None, 0)
+    if n < 2:
+        return MeanCI(data[0] if data else None, None, None, n)
     mean = sum(data) / n
-    if n == 1:
-        return MeanCI(mean, None, None, 1)
     sd = math.sqrt(sum((v - mean) ** 2 for v in data) / (n - 1))
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return MeanCI(mean, mean - half, mean + half, n, sd)
+    return MeanCI(mean, mean - half, mean + half, n)
+
+
+def metric_value(record: dict, metric: str) -> Optional[float]:
+    """``record["metrics"][metric]["value"]`` or None."""
+    value = ((record.get("metrics") or {}).get(metric) or {}).get("value")
+    return None if value is None or not math.isfinite(float(value)) else float(value)
 
 
 @dataclass
@@ -74,55 +81,36 @@ class ExperimentResults:
         return mean_ci(a[s] - b[s] for s in sorted(set(a) & set(b)) if a[s] is not None and b[s] is not None)
 
 
-def metric_value(record: dict, metric: str) -> Optional[float]:
-    """``record["metrics"][metric]["value"]`` or None."""
-    entry = (record.get("metrics") or {}).get(metric) or {}
-    value = entry.get("value")
-    return None if value is None or not math.isfinite(float(value)) else float(value)
-
-
 def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Every run record under ``runs_dir`` (job records and nnU-Net folders skipped), of any schema.
-
-    Returns (records, skipped) where skipped lists (path, reason) for unreadable JSON files.
-    """
+    """Every run record under ``runs_dir`` (job records and nnU-Net folders skipped) and the unreadable files."""
     records, skipped = [], []
-    folders = [p for p in sorted(Path(runs_dir).iterdir()) if p.is_dir() and p.name not in (RUNS_FOLDER,
-                                                                                            NNUNET_FOLDER)]
-    paths = [p for folder in folders for p in sorted(folder.rglob("*.json")) if not p.name.startswith(".tmp_")]
-    for path in paths:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            skipped.append((str(path), f"unreadable: {exc}"))
+    for folder in sorted(Path(runs_dir).iterdir()):
+        if not folder.is_dir() or folder.name in (RUNS_FOLDER, NNUNET_FOLDER):
             continue
-        if not isinstance(data, dict) or "schema" not in data or "experiment" not in data:
-            continue  # datasets.json and other files
-        data["_path"] = str(path)
-        records.append(data)
+        for path in (p for p in sorted(folder.rglob("*.json")) if not p.name.startswith(".tmp_")):
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                skipped.append((str(path), f"unreadable: {exc}"))
+                continue
+            if isinstance(data, dict) and "schema" in data and "experiment" in data:  # not datasets.json and others
+                records.append({**data, "_path": str(path)})
     return records, skipped
 
 
-def group_experiments(records: Sequence[dict], experiment_order: Sequence[str] = ()) -> list[ExperimentResults]:
-    """Ok records grouped by (experiment, dim); experiments in ``experiment_order`` come first."""
+def group_experiments(records: Sequence[dict]) -> list[ExperimentResults]:
+    """Ok records grouped by (experiment, dim), in the paper's order (unknown experiments last)."""
     groups: dict[tuple[str, int], ExperimentResults] = {}
-    for r in records:
-        if r.get("status") != "ok":
-            continue
+    for r in (r for r in records if r.get("status") == "ok"):
         key = (r["experiment"], int(r["dim"]))
         if key not in groups:
             meta = {k: r.get(k) for k in ("figure", "title", "variable", "x_label", "log_x", "small_target_slice")}
             groups[key] = ExperimentResults(key[0], key[1], meta)
-        group = groups[key]
-        group.records.append(r)
-        if r["value"] not in group.values:
-            group.values.append(r["value"])
-        if r["method"] not in group.methods:
-            group.methods.append(r["method"])
-    known = list(ALL_METHODS)
+        groups[key].records.append(r)
+    known, order = list(ALL_METHODS), list(EXPERIMENT_LETTERS)
     for group in groups.values():
-        group.values.sort()
-        group.methods.sort(key=lambda m: (known.index(m) if m in known else len(known), m))
-    order = list(experiment_order)
+        group.values = sorted({r["value"] for r in group.records})
+        group.methods = sorted({r["method"] for r in group.records},
+                               key=lambda m: (known.index(m) if m in known else len(known), m))
     return sorted(groups.values(), key=lambda g: (order.index(g.name) if g.name in order else len(order), g.name,
                                                   g.dim))

@@ -4,10 +4,6 @@ Headline metrics of a method: AUROC, and balanced accuracy / recall / specificit
 the method's own decisions (the ``model`` operating point: g's label, the classifier's or head's
 p >= 0.5), as in the paper's Figure 5 (no threshold tuned on the test set), each with its bootstrap
 95% CI; the test-set Dice of segmentation models; the recall on the small-target test cases.
-
-Example:
-    >>> mask_dice(None)  # a classifier: no masks
-    {'value': None, 'ci_lower': None, 'ci_upper': None, 'n': None}
 """
 from __future__ import annotations
 
@@ -23,23 +19,16 @@ import pandas as pd
 from segcls3d.errors import InputDataError, SegCls3dError
 from segcls3d.evaluate.inputs import SOURCES
 from segcls3d.evaluate.result import ClassMasks
-from segcls3d.evaluate.source_result import SourceResult, optional_float
+from segcls3d.evaluate.source_result import optional_float
 from segcls3d.experiments.plan.build import OK, SCHEMA_VERSION, Job, Plan, Run
 from segcls3d.experiments.plan.methods import CLS, SEGCLS_BOOSTED, SEGCLS_G, SEGCLS_SEMISUP, Method
-from segcls3d.experiments.plan.sweeps import value_label
-from segcls3d.experiments.run.label_fraction import n_labeled
+from segcls3d.experiments.plan.sweeps import X_LABELS, value_label
 from segcls3d.experiments.run.steps import Evaluation, PreparedDataset
+from segcls3d.pseudolabels.label_subset import n_labeled
 from segcls3d.synth.writer import CLASS_NAME
 
 logger = logging.getLogger(__name__)
 HEADLINE_RATES = ("balanced_accuracy", "recall", "specificity", "precision")
-
-
-def headline_metrics(entry: SourceResult) -> dict[str, dict[str, Optional[float]]]:
-    """AUROC and the rates at the model's own decisions (falling back to Youden), with CIs."""
-    point = entry.model or entry.youden
-    return {"auroc": entry.auroc.to_dict(), **{rate: point.rate(rate).to_dict() for rate in HEADLINE_RATES},
-            "youden_balanced_accuracy": entry.youden.balanced_accuracy.to_dict()}
 
 
 def mask_dice(masks: Optional[ClassMasks]) -> dict[str, Optional[float]]:
@@ -48,28 +37,9 @@ def mask_dice(masks: Optional[ClassMasks]) -> dict[str, Optional[float]]:
             "ci_upper": None, "n": masks.n_gt_positive if masks else None}
 
 
-def scores(evaluation: Evaluation, class_name: str, source: str) -> dict[str, Any]:
-    """Metrics and test-set counts of one score source of ``segcls3d evaluate``'s result.
-
-    Raises:
-        SegCls3dError: the evaluation has no scores of ``source`` for the class.
-    """
-    found = evaluation.result.classes.get(class_name)
-    entry = found.sources.get(source) if found else None
-    if entry is None:
-        raise SegCls3dError(f"{evaluation.predictions_csv}: no '{source}' scores for class '{class_name}' "
-                            f"(found: {', '.join(found.sources if found else []) or 'none'})")
-    return {"metrics": {**headline_metrics(entry), "dice_positive": mask_dice(found.masks)},
-            "n_test_cases": entry.n, "n_test_positive": entry.n_positive}
-
-
 def small_target_recall(predictions_csv: Path, metadata_csv: Path, class_name: str, source: str,
                         small_radius: float) -> dict[str, Optional[float]]:
-    """Recall of the method's labels among test positives whose target radius is <= ``small_radius``.
-
-    Raises:
-        InputDataError: a file cannot be read or lacks the needed columns.
-    """
+    """Recall of the method's labels among test positives with target radius <= ``small_radius`` (or InputDataError)."""
     label_column = f"{class_name}{SOURCES[source][1]}"
     try:
         predictions = pd.read_csv(predictions_csv, dtype={"case_id": str})
@@ -95,23 +65,32 @@ def job_record(plan: Plan, job: Job, method: Method, status: str, dataset: Optio
     return {
         "schema": SCHEMA_VERSION, "suite": plan.suite.name, "method": method.name, "method_label": method.label,
         "trainer": job.trainer, "family": job.family, "source": method.source, "summarizer": method.summarizer_id,
-        "rule": plan.rule(job, method), "plans": plan.plans_name, "configuration": spec.configuration,
-        "folds": list(folds or job.folds),
+        "rule": method.rule(plan.rule_tau(job.dataset_key)), "plans": plan.plans_name,
+        "configuration": spec.configuration, "folds": list(folds or job.folds),
         "schedule": {"epochs": plan.suite.schedule.epochs, "iterations": plan.suite.schedule.iterations},
         "dataset": {"key": job.dataset_key, "id": dataset.dataset_id if dataset else plan.dataset_id(job.dataset_key),
                     "name": dataset.name if dataset else plan.dataset_name(job.dataset_key), **spec.describe()},
-        "settings": plan.job_settings(job, method), "status": status, **fields, "finished_at": now_iso()}
+        "settings": plan.job_settings(job, method), "status": status, **fields,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def ok_record(plan: Plan, job: Job, method: Method, dataset: PreparedDataset, folds: tuple[int, ...],
               evaluation: Evaluation, metadata_csv: Path, timing: Mapping[str, float], **extra: Any) -> dict[str, Any]:
-    """The record of a finished run: scores of the method's source and the small-target recall."""
-    found = scores(evaluation, CLASS_NAME, method.source)
-    found["metrics"]["small_target_recall"] = small_target_recall(
-        evaluation.predictions_csv, metadata_csv, CLASS_NAME, method.source,
-        float(plan.datasets[job.dataset_key].synth["target_size"]))
-    return job_record(plan, job, method, OK, dataset, folds, error=None, **found,
-                      n_failed_cases=evaluation.n_failed_cases, predictions=str(evaluation.predictions_csv),
+    """The record of a finished run: the headline metrics of the method's score source (SegCls3dError if none)."""
+    found = evaluation.result.classes.get(CLASS_NAME)
+    entry = found.sources.get(method.source) if found else None
+    if entry is None:
+        raise SegCls3dError(f"{evaluation.predictions_csv}: no '{method.source}' scores for class '{CLASS_NAME}' "
+                            f"(found: {', '.join(found.sources if found else []) or 'none'})")
+    point = entry.model or entry.youden  # the model's own decisions, else Youden's
+    radius = float(plan.datasets[job.dataset_key].synth["target_size"])
+    metrics = {"auroc": entry.auroc.to_dict(), **{rate: point.rate(rate).to_dict() for rate in HEADLINE_RATES},
+               "youden_balanced_accuracy": entry.youden.balanced_accuracy.to_dict(),
+               "dice_positive": mask_dice(found.masks), "small_target_recall": small_target_recall(
+                   evaluation.predictions_csv, metadata_csv, CLASS_NAME, method.source, radius)}
+    return job_record(plan, job, method, OK, dataset, folds, error=None, metrics=metrics, n_test_cases=entry.n,
+                      n_test_positive=entry.n_positive, n_failed_cases=evaluation.n_failed_cases,
+                      predictions=str(evaluation.predictions_csv),
                       timing_s={k: round(v, 1) for k, v in timing.items()}, **extra)
 
 
@@ -122,25 +101,21 @@ def failed_record(plan: Plan, job: Job, method: Method, step: str, exc: BaseExce
                       metrics=None)
 
 
-def label_counts(method: str, labeled: int, n_train: int) -> dict[str, int]:
-    """Table A8's columns: training images with mask + class label, with only a class label, without label."""
-    rest = n_train - labeled
-    return {CLS.name: {"seg_and_class": 0, "class_only": labeled, "none": 0},
-            SEGCLS_G.name: {"seg_and_class": labeled, "class_only": 0, "none": 0},
-            SEGCLS_SEMISUP.name: {"seg_and_class": labeled, "class_only": 0, "none": rest},
-            SEGCLS_BOOSTED.name: {"seg_and_class": labeled, "class_only": rest, "none": 0}}[method]
-
-
 def run_record(plan: Plan, run: Run, record: Mapping[str, Any]) -> dict[str, Any]:
-    """A job's record as the record of one run: the experiment's fields first, the run's settings."""
+    """A job's record as one run's: the experiment's fields first, the run's settings, Table A8's ``labels`` counts."""
     sweep = plan.sweeps[run.experiment]
     out = {"experiment": sweep.name, "figure": sweep.figure, "title": sweep.title, "variable": sweep.variable,
-           "x_label": sweep.x_label, "log_x": sweep.log_x, "small_target_slice": sweep.small_target_slice,
+           "x_label": X_LABELS[sweep.variable], "log_x": sweep.log_x, "small_target_slice": sweep.small_target_slice,
            "value": run.value, "value_label": value_label(run.value), "dim": run.dim, "seed": run.seed,
            **record, "settings": plan.settings(run)}
     if sweep.variable == "label_fraction":
         n_train = plan.datasets[plan.jobs[run.job_key].dataset_key].n_train
-        out["labels"] = label_counts(run.method.name, n_labeled(n_train, run.value), n_train)
+        labeled = n_labeled(n_train, run.value)
+        out["labels"] = {CLS.name: {"seg_and_class": 0, "class_only": labeled, "none": 0},
+                         SEGCLS_G.name: {"seg_and_class": labeled, "class_only": 0, "none": 0},
+                         SEGCLS_SEMISUP.name: {"seg_and_class": labeled, "class_only": 0, "none": n_train - labeled},
+                         SEGCLS_BOOSTED.name: {"seg_and_class": labeled, "class_only": n_train - labeled, "none": 0},
+                         }[run.method.name]
     return out
 
 
@@ -148,9 +123,3 @@ def last_line(text: Optional[str]) -> str:
     """The last non-empty line of an error text."""
     lines = [line for line in str(text or "failed").strip().splitlines() if line.strip()]
     return lines[-1] if lines else "failed"
-
-
-def now_iso() -> str:
-    """UTC time in ISO format (seconds), the ``finished_at`` of a record."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-

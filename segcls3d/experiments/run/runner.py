@@ -1,20 +1,17 @@
 """The one runner of every experiment: each dataset, training and evaluation, resumable, failures recorded.
 
-For each dataset with unfinished runs: prepare it (synth, plan/preprocess, split, preset), then for
-each job get its model, build each method's summarizer, predict the test set, evaluate, and write
-one record per method into the job's ``results/`` (shared by every experiment that uses the same
-training) and one per run to ``OUT/<experiment>/<dim>d/<value>/seed<k>/<method>.json``.
+For each dataset with unfinished runs: prepare it, then for each job get its model, build each
+method's summarizer, predict the test set, evaluate, and write one record per method into the job's
+``results/`` (shared by every experiment using the same training) and one per run under OUT.
 
-A job's model is trained by ``nnUNetv2_train`` on its folds, or, in the semi-supervised experiment
-(Hooper et al. 2023, Figure 7 / Table A8), on a class-stratified label-fraction subset registered
-as one more fold of the dataset's splits (``cls``, and ``segcls_g``, the teacher); a student
-(``segcls_semisup``: the other cases carry no label, ``segcls3d pseudolabel plain``;
-``segcls_boosted``: they keep their class label, ``pseudolabel boosted``) is trained on a new
-dataset holding the subset's masks and the teacher's pseudo masks, and tested on the original
-test set. At f = 1 ``cls`` and ``segcls_g`` are the default point's models of experiments a-g.
+Semi-supervised experiment (Hooper et al. 2023, Figure 7 / Table A8): ``cls`` and ``segcls_g`` (the
+teacher) train on a class-stratified label subset registered as one more fold of the dataset's
+splits; a student (``segcls_semisup``: the other cases carry no label, ``pseudolabel plain``;
+``segcls_boosted``: they keep their class label, ``pseudolabel boosted``) trains on a new dataset of
+the subset's masks and the teacher's pseudo masks. At f = 1 the default point's models serve.
 
-A failing step is logged and recorded (``"status": "failed"``, the step and the error); the others
-go on, and the next invocation retries it.
+A failing step is logged and recorded (``"status": "failed"``, the step, the error); the others go on
+and the next invocation retries it.
 """
 from __future__ import annotations
 
@@ -32,11 +29,11 @@ from segcls3d.experiments.plan.build import NNUNET_FOLDER, RUNS_FOLDER, Job, Pla
 from segcls3d.experiments.plan.datasets import derived_key
 from segcls3d.experiments.plan.methods import Method
 from segcls3d.experiments.run import steps
-from segcls3d.experiments.run.label_fraction import labeled_subset, register_split, write_partial_source
 from segcls3d.experiments.run.records import OK, failed_record, last_line, ok_record, run_record
 from segcls3d.labels import CaseLabels
 from segcls3d.model.loading import resolve_device
 from segcls3d.pipeline import NnUNetPaths
+from segcls3d.pseudolabels.label_subset import labeled_subset, register_split, write_partial_source
 from segcls3d.synth.writer import CLASS_NAME
 
 logger = logging.getLogger(__name__)
@@ -63,33 +60,23 @@ class Trained:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def configure_environment(out: Path, device: str) -> None:
-    """nnU-Net folders under ``OUT/_nnunet``; on CPU, in-process data augmentation and no compile."""
-    NnUNetPaths.under(Path(out) / NNUNET_FOLDER).apply()
-    if device == "cpu":
-        os.environ.setdefault("nnUNet_def_n_proc", str(min(os.cpu_count() or 1, 4)))
-        os.environ.setdefault("nnUNet_n_proc_DA", "0")
-        os.environ.setdefault("nnUNet_compile", "false")
-
-
-def _device(name: str) -> str:
-    """``auto`` -> ``cuda`` or ``cpu``; a named device is checked (cuda without a GPU is an error) and kept."""
-    resolved = resolve_device(name)
-    return resolved.type if name == "auto" else name
-
-
 def run_plan(plan: Plan, device: str = "auto") -> RunSummary:
-    """Run every unfinished run of ``plan`` (see the module docstring).
+    """Run every unfinished run of ``plan`` (see the module docstring), with nnU-Net's folders under ``OUT/_nnunet``.
 
     Raises:
         ModelFolderError: ``device`` is cuda but no GPU is available.
     """
     started = time.time()
-    device = _device(device)
-    configure_environment(plan.out, device)
+    resolved = resolve_device(device)  # a named device is checked (cuda without a GPU is an error) and kept
+    device = resolved.type if device == "auto" else device
+    NnUNetPaths.under(plan.out / NNUNET_FOLDER).apply()
+    if device == "cpu":  # in-process data augmentation, no compile
+        os.environ.setdefault("nnUNet_def_n_proc", str(min(os.cpu_count() or 1, 4)))
+        os.environ.setdefault("nnUNet_n_proc_DA", "0")
+        os.environ.setdefault("nnUNet_compile", "false")
     summary = RunSummary(n_runs=len(plan.runs), n_already_done=sum(map(plan.is_done, plan.runs)))
-    pending = {key: [j for j in plan.jobs_of(key) if any(not plan.is_done(r) for r in plan.runs_of(j.key))]
-               for key in plan.datasets}
+    pending = {key: [j for j in plan.jobs.values() if j.dataset_key == key
+                     and any(not plan.is_done(r) for r in plan.runs_of(j.key))] for key in plan.datasets}
     n_jobs = sum(map(len, pending.values()))
     logger.info("%d of %d training jobs to run (%d of %d runs done)", n_jobs, len(plan.jobs),
                 summary.n_already_done, summary.n_runs)
@@ -143,18 +130,14 @@ class _JobRunner:
             return {**records, **{m.name: failed_record(plan, job, m, "prepare", prepare_error) for m in pending}}
         t0 = time.time()
         try:
-            trained = self._train(job, prepared)
-        except Exception as exc:  # noqa: BLE001 - recorded; the other jobs go on
-            logger.error("%s%s on %s: %s failed: %s", job.trainer, job.variant, prepared.name, self.step, exc)
-            for method in pending:
-                records[method.name] = failed_record(plan, job, method, self.step, exc)
-                store.write(method.name, records[method.name])
-            return records
+            trained, failure = self._train(job, prepared), None
+        except Exception as exc:  # noqa: BLE001 - recorded for every method; the other jobs go on
+            trained, failure = None, (None, self.step, exc)
         timing = {"train": time.time() - t0}
         model = None
         outcomes: dict[str, tuple] = {}  # summarizer id -> (evaluation, timing) or (None, step, exception)
         for method in pending:
-            if method.summarizer_id not in outcomes:
+            if failure is None and method.summarizer_id not in outcomes:
                 self.step = "fit"
                 try:
                     t_fit = time.time()
@@ -171,11 +154,12 @@ class _JobRunner:
                                                                    "predict_evaluate": time.time() - t_pred})
                 except Exception as exc:  # noqa: BLE001 - recorded; the other methods go on
                     outcomes[method.summarizer_id] = (None, self.step, exc)
-            records[method.name] = self._record(job, method, trained, prepared, outcomes[method.summarizer_id])
+            records[method.name] = self._record(job, method, trained, prepared,
+                                                failure or outcomes[method.summarizer_id])
             store.write(method.name, records[method.name])
         return records
 
-    def _record(self, job: Job, method: Method, trained: Trained, prepared: steps.PreparedDataset,
+    def _record(self, job: Job, method: Method, trained: Optional[Trained], prepared: steps.PreparedDataset,
                 outcome: tuple) -> dict:
         evaluation, *rest = outcome
         if evaluation is not None:
@@ -197,23 +181,35 @@ class _JobRunner:
 
     def _train(self, job: Job, prepared: steps.PreparedDataset) -> Trained:
         """The model of ``job``: its folds, its label-fraction subset, or a student of that subset's teacher."""
-        self.step = "train"
+        plan, self.step = self.plan, "train"
         if job.label_fraction is None:
-            return Trained(self._fit(prepared, job.trainer, job.folds, job.npz, self.plan.job_dir(job) / "logs"),
+            return Trained(self._fit(prepared, job.trainer, job.folds, job.npz, plan.job_dir(job) / "logs"),
                            job.folds, prepared)
         self.step = "split"
         fold, labeled, split, labels = self._subset(job, prepared)
         self.step = "train"
         on_subset = replace(job, pseudolabel=None)  # a student's teacher: SegCls on the same subset
-        folder = self._fit(prepared, on_subset.trainer, (fold,), False, self.plan.job_dir(on_subset) / "logs")
+        folder = self._fit(prepared, on_subset.trainer, (fold,), False, plan.job_dir(on_subset) / "logs")
         if job.pseudolabel is None:
             return Trained(folder, (fold,), prepared)
-        self.step = "pseudolabel"
-        student, cases = self._student(job, prepared, folder, fold, labeled, split, labels)
+        # the student's dataset: the subset's masks, the teacher's pseudo masks on the other cases
+        self.step, spec, mode = "pseudolabel", plan.datasets[job.dataset_key], job.pseudolabel
+        key = derived_key(job.dataset_key, job.label_fraction, mode)
+        dataset_id = plan.registry.allocate(key, spec.dim, {**spec.describe(), "derived_from": job.dataset_key,
+                                                            "label_fraction": job.label_fraction, "pseudolabel": mode})
+        name, keep = plan.dataset_name(key), set(labeled) | set(split["val"])
+        known = keep if mode == "plain" else set(labels)  # plain: the other cases carry no label at all
+        work = plan.out / RUNS_FOLDER / name
+        source = write_partial_source(prepared.raw, work / "source", sorted(keep),
+                                      {c: {CLASS_NAME: (v if c in known else None)} for c, v in labels.items()},
+                                      [CLASS_NAME])
+        student, cases = steps.make_pseudolabel_dataset(mode, folder, fold, source, dataset_id, name,
+                                                        spec.configuration, plan.suite.preset, [dict(split)],
+                                                        self.device, work)
         self.step = "train"
-        model = self._fit(student, job.trainer, (0,), False, self.plan.job_dir(job) / "logs")
+        model = self._fit(student, job.trainer, (0,), False, plan.job_dir(job) / "logs")
         actions = dict(Counter(r["action"] for r in cases))
-        return Trained(model, (0,), student, {"pseudolabel": {"mode": job.pseudolabel, "teacher": str(folder),
+        return Trained(model, (0,), student, {"pseudolabel": {"mode": mode, "teacher": str(folder),
                                                               "teacher_fold": fold, "actions": actions}})
 
     def _subset(self, job: Job, prepared: steps.PreparedDataset) -> tuple[int, list[str], dict, dict]:
@@ -227,20 +223,3 @@ class _JobRunner:
             splits_file = Path(os.environ["nnUNet_preprocessed"]) / prepared.name / "splits_final.json"
             self.subsets[key] = (register_split(splits_file, labeled, split["val"]), labeled, split, labels)
         return self.subsets[key]
-
-    def _student(self, job: Job, prepared: steps.PreparedDataset, teacher: Path, fold: int, labeled: list[str],
-                 split: dict, labels: dict) -> tuple[steps.PreparedDataset, list]:
-        """The pseudo-labelled dataset of a student: the subset's masks, the teacher's on the other cases."""
-        plan, spec, mode = self.plan, self.plan.datasets[job.dataset_key], job.pseudolabel
-        key = derived_key(job.dataset_key, job.label_fraction, mode)
-        dataset_id = plan.registry.allocate(key, spec.dim, {**spec.describe(), "derived_from": job.dataset_key,
-                                                            "label_fraction": job.label_fraction, "pseudolabel": mode})
-        name = plan.registry.name(key)
-        work = plan.out / RUNS_FOLDER / name
-        keep = set(labeled) | set(split["val"])
-        known = keep if mode == "plain" else set(labels)  # plain: the other cases carry no label at all
-        source = write_partial_source(prepared.raw, work / "source", sorted(keep),
-                                      {c: {CLASS_NAME: (v if c in known else None)} for c, v in labels.items()},
-                                      [CLASS_NAME])
-        return steps.make_pseudolabel_dataset(mode, teacher, fold, source, dataset_id, name, spec.configuration,
-                                              plan.suite.preset, [dict(split)], self.device, work)

@@ -3,8 +3,8 @@
 Each function is one step a user would run by hand (``segcls3d synth``, ``nnUNetv2_plan_and_preprocess``,
 ``segcls3d plans``, ``nnUNetv2_train``, ``segcls3d pseudolabel``, ``segcls3d summarize fit``,
 ``segcls3d predict``, ``segcls3d evaluate``); the runner calls them through this module so tests
-can replace them. Every step is resumable: finished outputs (marker files, checkpoints, fitted
-summarizers, pseudo-label records) are kept.
+can replace them. Every step is resumable (finished outputs are kept) and raises ``SegCls3dError``
+(a fit also ``ValueError``) when it fails; the runner records the error.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from segcls3d.evaluate.result import EvaluationResult
 from segcls3d.experiments.plan.build import plans_name
 from segcls3d.experiments.plan.datasets import DatasetSpec
 from segcls3d.experiments.plan.describe import PREPARED_MARKER
-from segcls3d.experiments.plan.methods import Method, rule_tau_of
+from segcls3d.experiments.plan.methods import Method
 from segcls3d.io import write_json_atomic
 from segcls3d.labels import CaseLabels
 from segcls3d.model.loading import LoadedModel, load_model
@@ -64,14 +64,7 @@ def _prepared(dataset_id: int, name: str, preset: Optional[str], configuration: 
 
 def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optional[str],
                     work_dir: Path) -> PreparedDataset:
-    """Generate the synthetic dataset, plan/preprocess it, write its split and the preset plans.
-
-    Uses the nnU-Net folders of the environment (``NnUNetPaths.apply()``); a marker file in
-    ``work_dir`` makes a second call skip planning and preprocessing.
-
-    Raises:
-        SegCls3dError: a dataset with the same id but another name exists, or a step failed.
-    """
+    """Generate the dataset, plan/preprocess it unless ``work_dir`` has the marker, write its split and preset plans."""
     raw_base, pre_base = Path(os.environ["nnUNet_raw"]), Path(os.environ["nnUNet_preprocessed"])
     others = [p.name for base in (raw_base, pre_base) for p in base.glob(f"Dataset{dataset_id:03d}_*")
               if p.name != name]
@@ -100,15 +93,10 @@ def _plan_split_preset(dataset_id: int, name: str, configuration: str, preset: O
 def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int, source_raw: Path, dataset_id: int,
                              name: str, configuration: str, preset: Optional[str], splits: list, device: str,
                              work_dir: Path) -> tuple[PreparedDataset, list]:
-    """``segcls3d pseudolabel MODE`` with the teacher's fold, then plan/preprocess the new dataset.
+    """``segcls3d pseudolabel MODE`` with the teacher's fold into ``$nnUNet_raw/<name>``, then plan/preprocess it.
 
-    The new raw dataset ``$nnUNet_raw/<name>`` holds the labeled cases of ``source_raw`` and the
-    pseudo-labelled ones (``boosted``: negatives emptied, empty positives excluded). ``splits`` is
-    written as its ``splits_final.json`` without the cases the dataset lacks (excluded ones).
-    Returns the prepared dataset and the per-case records (kept in ``work_dir``).
-
-    Raises:
-        SegCls3dError: pseudo-labelling or planning failed.
+    ``splits`` becomes its ``splits_final.json`` without the cases the dataset lacks (``boosted``
+    excludes empty positives). Returns the prepared dataset and the per-case records (kept in ``work_dir``).
     """
     records_file = Path(work_dir) / "pseudolabel_records.json"
     if (Path(work_dir) / PREPARED_MARKER).is_file() and records_file.is_file():
@@ -128,14 +116,7 @@ def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int,
 
 def train_job(prepared: PreparedDataset, trainer: str, folds: Sequence[int], npz: bool, device: str,
               log_dir: Path) -> Path:
-    """``nnUNetv2_train`` for each fold without ``checkpoint_final.pth``; returns the model folder.
-
-    With ``npz`` a fold whose validation probabilities are missing (interrupted run) is
-    re-validated with ``--val --npz``.
-
-    Raises:
-        SegCls3dError: training failed (the log's tail is in the message).
-    """
+    """``nnUNetv2_train`` each fold without ``checkpoint_final.pth`` (``npz``: probabilities re-exported if missing)."""
     folder = pipeline.model_folder(prepared.results, prepared.name, trainer, prepared.plans, prepared.configuration)
     for fold in folds:
         fold_dir = folder / f"fold_{fold}"
@@ -154,18 +135,9 @@ def train_job(prepared: PreparedDataset, trainer: str, folds: Sequence[int], npz
 
 def make_summarizer(method: Method, model_folder: Path, prepared: PreparedDataset, folds: Sequence[int],
                     epochs: int, seed: int, device: str, cache_dir: Path, rule_tau: float = 10.0):
-    """The summarizing function of ``method``: the rule-based g, or a trained one fitted out-of-fold.
-
-    Rule-based methods use t = 0.5 and ``rule_tau`` voxels (``RULE_BASED``, also for the predictions
-    of head methods) or the library default (``RULE_BASED_TAU10``). A fitted summarizer is saved to
-    ``cache_dir/<id>.json`` and reloaded from there next time.
-
-    Raises:
-        SegCls3dError: fitting failed (missing validation probabilities, labels, ...).
-        ValueError: invalid fitting options.
-    """
+    """The rule-based g (t = 0.5, :meth:`Method.rule_tau`) or a trained one fitted out-of-fold, cached in cache_dir."""
     if method.is_rule_based:
-        return RuleBasedSummarizer(threshold=0.5, tau=rule_tau_of(method, rule_tau), tau_unit="voxels")
+        return RuleBasedSummarizer(threshold=0.5, tau=method.rule_tau(rule_tau), tau_unit="voxels")
     path = Path(cache_dir) / f"{method.summarizer_id}.json"
     if path.is_file():
         return load_trained_summarizer(path, model_folder)
@@ -181,14 +153,7 @@ def load_for_prediction(model_folder: Path, folds: Sequence[int], device: str, m
 
 
 def predict_and_evaluate(model: LoadedModel, prepared: PreparedDataset, summarizer, out_dir: Path) -> Evaluation:
-    """``segcls3d predict`` on the test images, then ``segcls3d evaluate`` against the test labels.
-
-    Segmentation models are also evaluated against the test masks (``labelsTs``) when there are any.
-    Writes ``out_dir/classification.csv``, the masks and ``out_dir/metrics.json``.
-
-    Raises:
-        SegCls3dError: no test case could be predicted.
-    """
+    """``segcls3d predict`` on the test images, ``segcls3d evaluate`` against the test labels (and masks, if any)."""
     report = predict_folder(model, prepared.raw / "imagesTs", out_dir, summarizer)
     if report.csv_path is None:
         raise SegCls3dError(f"{prepared.name}: no test case could be predicted ({len(report.failures)} failed)")

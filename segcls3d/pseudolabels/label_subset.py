@@ -1,11 +1,12 @@
-"""Label fractions of the semi-supervised experiment: which training cases keep their labels.
+"""Training with labels on a subset of the cases: pick the subset, make it an nnU-Net fold, hide the other masks.
 
-Hooper et al. (2023), Figure 7 / Table A8: a fraction of the training images carries a mask (and
-its class label); the rest is unlabeled (semi-supervised) or carries only its class label (boosted
-semi-supervised). The labeled subset is drawn per seed and stratified by class, so every subset
-holds both classes, and it is handed to nnU-Net as one more entry of ``splits_final.json`` (fold
-``k`` = that subset as training cases, the holdout validation cases unchanged), so teacher and
-classifier train with ``nnUNetv2_train DATASET CONFIG k`` on the same preprocessed data.
+Hooper et al. (2023), Figure 7 / Table A8: a fraction of the training images carries a mask (and its
+class label); the rest is unlabeled (semi-supervised) or keeps only its class label (boosted
+semi-supervised). :func:`labeled_subset` draws that subset per seed, stratified by class so that
+every subset holds both classes; :func:`register_split` adds it to ``splits_final.json`` as one more
+fold (the holdout validation cases unchanged), so a teacher and a classifier train on it with
+``nnUNetv2_train DATASET CONFIG k`` from the same preprocessed data; :func:`write_partial_source`
+writes the raw dataset in which only the subset keeps its masks, the input of ``segcls3d pseudolabel``.
 
 Example:
     >>> ids = [f"c{i}" for i in range(10)]
@@ -110,8 +111,11 @@ def write_partial_source(raw: PathLike, out_dir: PathLike, keep_masks: Sequence[
     """A raw dataset folder where only ``keep_masks`` training cases keep ``labelsTr`` masks.
 
     Images (training and test) and test masks are hard-linked (copied across file systems); the
-    classification CSV is ``class_labels`` (None = unknown). This is the user-facing input format of
-    ``segcls3d pseudolabel`` (cases without a mask are the ones to pseudo-label).
+    classification CSV is ``class_labels`` (None = unknown). Cases without a mask are the ones
+    ``segcls3d pseudolabel`` labels. A second call with another subset removes the masks no longer kept.
+
+    Raises:
+        InputDataError: a case to keep has no mask in ``raw``.
     """
     raw, out_dir = Path(raw), Path(out_dir)
     keep = set(keep_masks)
