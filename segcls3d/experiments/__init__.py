@@ -1,10 +1,8 @@
 """The experiment suite: the paper's synthetic experiments (Figure 5 a-g), summarizer comparison
 (Figure 6) and semi-supervised comparison (Figure 7 / Table A8), one room per idea:
 
-* :mod:`~segcls3d.experiments.plan`: suites, sweeps and methods as data -> datasets, jobs, runs
-  (``--dry-run`` text and time estimate; no torch);
-* :mod:`~segcls3d.experiments.run`: the one runner (synth -> nnU-Net -> predict -> evaluate), one
-  record per run, resumable: a run is done when its record's settings equal the planned ones;
+* :mod:`~segcls3d.experiments.plan`: suites, sweeps and methods as data -> datasets, jobs, runs, ``--dry-run``;
+* :mod:`~segcls3d.experiments.run`: the one resumable runner (synth -> nnU-Net -> predict -> evaluate), its records;
 * :mod:`~segcls3d.experiments.report`: records -> markdown tables with CIs and plots.
 
 Example:

@@ -129,7 +129,9 @@ def test_classifier_baseline(tiny_dataset_3d, train_model, tmp_path):
                  "--labels", str(tiny_dataset_3d.raw / "classification_labels.csv"), "--bootstrap", "100",
                  "--json", str(tmp_path / "m.json")])
     assert code == 0
-    assert "head" in json.loads((tmp_path / "m.json").read_text())["classes"]["target"]["sources"]
+    head = json.loads((tmp_path / "m.json").read_text())["classes"]["target"]["sources"]["head"]
+    truth = CaseLabels.from_raw_dataset(tiny_dataset_3d.raw, ["target"]).batch(list(csv["case_id"]))[:, 0]
+    assert head["auroc"]["value"] == pytest.approx(roc_auc_score(truth, csv["target_head_probability"]))
 
 
 def test_model_of_plain_nnunet_trainer(tiny_dataset_3d, train_model, tmp_path):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import SimpleITK as sitk
 import torch
@@ -100,7 +101,9 @@ def test_cross_teach_smoke_exports_the_cnn(ignore_dataset, nnunet_paths, tmp_pat
     code = main(["predict", "-i", str(nnunet_paths.raw / NAME / "imagesTs"), "-o", str(out), "-m",
                  str(fold.parent), "--device", "cpu", "--disable-tta"])
     assert code == 0
-    assert (out / "classification.csv").is_file()
+    rows = pd.read_csv(out / "classification.csv")
+    assert len(rows) == len(list((nnunet_paths.raw / NAME / "imagesTs").glob("*_0000.nii.gz")))
+    assert rows.filter(like="_probability").stack().between(0, 1).all()
 
     # continuing the training restores the transformer from its companion checkpoint
     resumed = train_in_process(DATASET_ID, "2d", "nnUNetTrainerCrossTeach_smoke", plans, run=False)[0]

@@ -1,8 +1,5 @@
-"""What to run: suites, sweeps and methods as data, expanded into datasets, jobs and runs (no torch).
-
-:func:`get_suite` (``cpu`` | ``full``), :func:`with_overrides`, :func:`build_plan` -> :class:`Plan`;
-``--dry-run``: :func:`describe_plan`, :func:`estimate_plan`.
-"""
+"""What to run (no torch): :func:`get_suite`, :func:`with_overrides`, :func:`build_plan` -> datasets, jobs and runs;
+``--dry-run``: :func:`describe_plan`, :func:`estimate_plan`."""
 from segcls3d.experiments.plan.build import Job, Plan, Run, build_plan
 from segcls3d.experiments.plan.datasets import REGISTRY_FILENAME, DatasetRegistry, DatasetRegistryError
 from segcls3d.experiments.plan.describe import Estimate, describe_plan, estimate_plan

@@ -25,8 +25,7 @@ from segcls3d.experiments.plan.methods import (
     SUMMARIZER_COMPARISON_METHODS,
     Method,
 )
-from segcls3d.experiments.plan.suites import ExperimentConfigError, Suite
-from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS, Sweep, value_label
+from segcls3d.experiments.plan.suites import EXPERIMENT_LETTERS, ExperimentConfigError, Suite, Sweep, value_label
 from segcls3d.io.records import RecordFolder
 
 SCHEMA_VERSION = 3  # 3: records carry their "settings"; 2: "rule" and the test-set Dice
@@ -160,7 +159,7 @@ def build_plan(suite: Suite, experiments: Sequence[str], dims: Sequence[int], se
                out: Path, registry: Optional[DatasetRegistry] = None) -> Plan:
     """All datasets, jobs and runs of ``experiments`` (names, letters or ``all``), ordered by dim, seed, experiment.
 
-    ``registry``: dataset ids; default ``OUT/datasets.json`` (written as ids are allocated).
+    ``registry`` (dataset ids) defaults to ``OUT/datasets.json``, written as ids are allocated.
 
     Raises:
         ExperimentConfigError: unknown experiment, dimension or invalid settings.

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from segcls3d.errors import SegCls3dError
-from segcls3d.experiments.plan.suites import ExperimentConfigError, Suite
-from segcls3d.experiments.plan.sweeps import Sweep
+from segcls3d.experiments.plan.suites import ExperimentConfigError, Suite, Sweep
 from segcls3d.io import write_json_atomic
 from segcls3d.synth import SynthConfig
 from segcls3d.synth.generator import case_id

@@ -3,7 +3,6 @@
 The estimate applies the suite's :class:`CostModel` (seconds per iteration, per case, per start)
 to the work not finished yet: a dataset is prepared when its marker file exists, a fold is trained
 when its ``checkpoint_final.pth`` exists, a method is finished when its job's record is done.
-The ``cpu`` constants were measured on the 2-core development machine (``cpu_tiny`` plans; see ``note``).
 
 Example:
     >>> round(COST_MODELS["cpu"].training_s(3, epochs=10, iterations=40, val_iterations=2))  # 12 + 10 x 5.6
@@ -17,8 +16,8 @@ from types import MappingProxyType
 from typing import Mapping, Optional
 
 from segcls3d import pipeline
-from segcls3d.experiments.plan.build import NNUNET_FOLDER, Job, Plan
-from segcls3d.experiments.plan.sweeps import value_label
+from segcls3d.experiments.plan.build import NNUNET_FOLDER, Plan
+from segcls3d.experiments.plan.suites import value_label
 
 PREPARED_MARKER = "prepared.json"
 FAMILY_FACTOR = {"SegCls": 1.0, "Multitask": 1.0, "Cls": 0.5}  # cost of an iteration relative to SegCls
@@ -60,16 +59,16 @@ class CostModel:
 COST_MODELS: Mapping[str, CostModel] = MappingProxyType({
     "cpu": CostModel(
         seconds_per_iteration={2: 0.07, 3: 0.12}, train_startup_s=12.0, epoch_overhead_s=0.7,
-        final_validation_startup_s=5.0, final_validation_s_per_case={2: 2.5, 3: 3.0},
-        predict_startup_s=2.0, predict_s_per_case={2: 0.08, 3: 0.15},
-        prepare_startup_s=10.0, prepare_s_per_case={2: 0.12, 3: 0.25}, summarizer_fit_s={2: 30.0, 3: 60.0},
+        final_validation_startup_s=5.0, final_validation_s_per_case={2: 2.5, 3: 3.0}, predict_startup_s=2.0,
+        predict_s_per_case={2: 0.08, 3: 0.15}, prepare_startup_s=10.0, prepare_s_per_case={2: 0.12, 3: 0.25},
+        summarizer_fit_s={2: 30.0, 3: 60.0},
         note="2-core CPU, cpu_tiny plans; 3D: 0.11-0.12 s/it (SegCls, 32^3, batch 4) and Cls 0.5x, 2D: "
              "0.065 s/it (64x64, batch 4), epoch times of the suite on an otherwise idle machine"),
     "full": CostModel(
         seconds_per_iteration={2: 0.1, 3: 0.15}, train_startup_s=60.0, epoch_overhead_s=5.0,
-        final_validation_startup_s=30.0, final_validation_s_per_case={2: 0.05, 3: 0.1},
-        predict_startup_s=10.0, predict_s_per_case={2: 0.02, 3: 0.05},
-        prepare_startup_s=60.0, prepare_s_per_case={2: 0.02, 3: 0.05}, summarizer_fit_s={2: 600.0, 3: 900.0},
+        final_validation_startup_s=30.0, final_validation_s_per_case={2: 0.05, 3: 0.1}, predict_startup_s=10.0,
+        predict_s_per_case={2: 0.02, 3: 0.05}, prepare_startup_s=60.0, prepare_s_per_case={2: 0.02, 3: 0.05},
+        summarizer_fit_s={2: 600.0, 3: 900.0},
         note="assumed single modern GPU with nnU-Net's default plans (not measured)"),
 })
 
@@ -100,15 +99,6 @@ class Estimate:
         self.total_s += seconds
 
 
-def _untrained_folds(plan: Plan, job: Job) -> int:
-    """Folds of ``job`` without a final checkpoint (a label-fraction job: its one fold, assumed untrained)."""
-    if not job.folds:
-        return 1
-    folder = pipeline.model_folder(plan.out / NNUNET_FOLDER / "nnUNet_results", plan.dataset_name(job.dataset_key),
-                                   job.trainer, plan.plans_name, plan.datasets[job.dataset_key].configuration)
-    return sum(not (folder / f"fold_{f}" / "checkpoint_final.pth").is_file() for f in job.folds)
-
-
 def estimate_plan(plan: Plan) -> Estimate:
     """Cost-model estimate of everything not finished yet."""
     cost, schedule = COST_MODELS[plan.suite.name], plan.suite.schedule
@@ -121,7 +111,11 @@ def estimate_plan(plan: Plan) -> Estimate:
         seconds = 0.0
         if pending:
             to_prepare.add(job.dataset_key)
-            n_train = _untrained_folds(plan, job)
+            folder = pipeline.model_folder(plan.out / NNUNET_FOLDER / "nnUNet_results",
+                                           plan.dataset_name(job.dataset_key), job.trainer, plan.plans_name,
+                                           dataset.configuration)
+            trained = [(folder / f"fold_{f}" / "checkpoint_final.pth").is_file() for f in job.folds]
+            n_train = trained.count(False) if job.folds else 1  # a label-fraction job: its one fold, assumed untrained
             est.n_trainings += n_train
             seconds += n_train * cost.training_s(dim, schedule.epochs, schedule.iterations, schedule.val_iterations,
                                                  job.family)

@@ -1,28 +1,99 @@
-"""The two configurations of the experiment suite: ``cpu`` (a few hours on 2 cores) and ``full`` (the paper's sizes).
+"""The paper's experiments as data, and the suite's two configurations: ``cpu`` (hours on 2 cores) and ``full``.
 
-``cpu``: small volumes (the quick demo's easier task), ``cpu_tiny`` plans, the ``_exp`` schedule and
-two values per experiment: the shared default point (trained once) and the extreme the paper's
-claim is about. ``full`` mirrors Tables A2/A3 of Hooper et al. (2023) with nnU-Net's own plans and
-schedule, for a GPU.
+Hooper et al. (2023), Section 4.1 / Figure 5 and Table A3, Section 4.2.1 / Figure 6, Figure 7: each experiment
+(:data:`EXPERIMENTS`) changes one variable of the TRAINING distribution (the test split stays unbiased).
+``cpu``: small volumes (the quick demo's easier task), ``cpu_tiny`` plans, the ``_exp`` schedule, two values per
+experiment: the shared default point (trained once) and the extreme the paper's claim is about. ``full``
+mirrors Tables A2/A3 with nnU-Net's own plans and schedule, for a GPU.
 
 Example:
-    >>> get_suite("cpu").sweeps["target_size"].values[3]
-    (2.5, 4.0)
+    >>> get_suite("cpu").sweeps["target_size"].values[3], get_suite("cpu").sweep("b").letter
+    ((2.5, 4.0), 'b')
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, Sequence
 
 from segcls3d.errors import SegCls3dError
-from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS, Sweep, both, paper_sweeps
 from segcls3d.training import schedules
 
 
 class ExperimentConfigError(SegCls3dError):
     """Unknown experiment or configuration name, or an invalid experiment setting."""
+
+
+#: Swept variable -> its axis label in the report.
+X_LABELS: Mapping[str, str] = MappingProxyType({
+    "n_train": "training images", "prevalence": "training prevalence p_pos",
+    "size_bias": "size bias (fraction of medium/large targets in training)",
+    "target_size": "target radius (voxels)", "spurious": "spurious correlation strength p_spur (training)",
+    "location_bias": "location bias (training targets pulled to the centre)",
+    "label_fraction": "fraction of training images with labels (masks; class labels for Cls)"})
+#: The experiments in the paper's order (letters a-i in the CLI and the report): name, figure panel,
+#: title, swept variable, options of :class:`Sweep`.
+EXPERIMENTS: tuple[tuple[str, str, str, str, dict], ...] = (
+    ("training_size", "5a", "Number of training images", "n_train", dict(log_x=True)),
+    ("prevalence_low", "5b", "Low class prevalence in training", "prevalence", {}),
+    ("prevalence_high", "5c", "High class prevalence in training", "prevalence", {}),
+    ("size_bias", "5d", "Rare subtype: small targets made rare in training (test: small targets only)",
+     "size_bias", dict(small_target_slice=True)),
+    ("target_size", "5e", "Target (and distractor) size", "target_size", {}),
+    ("spurious", "5f", "Spurious correlate in training only", "spurious", {}),
+    ("location_bias", "5g", "Target location restricted in training only", "location_bias", {}),
+    ("summarizers", "6", "Summarizing functions vs classification and multitask", "n_train",
+     dict(log_x=True, summarizer_comparison=True)),
+    ("semisup", "7", "Label fraction: classification vs seg-for-class, semi-supervised and boosted "
+     "semi-supervised (Fig. 7, Table A8)", "label_fraction", dict(log_x=True)),  # f = 1: the abundant setting
+)
+EXPERIMENT_LETTERS: Mapping[str, str] = MappingProxyType({e[0]: "abcdefghi"[i] for i, e in enumerate(EXPERIMENTS)})
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One experiment: the variable swept, its values per dimension, fixed changes, what is reported (or ValueError)."""
+
+    name: str  # ``training_size``, ... (see :data:`EXPERIMENTS`)
+    figure: str  # the paper's panel: ``"5a"``, ``"6"``
+    title: str
+    variable: str  # the swept quantity, a key of :data:`X_LABELS`
+    values: Mapping[int, tuple[float, ...]]  # per dimension (2, 3)
+    # this experiment only: SynthConfig fields, ``n_train``, ``spurious_size_factor`` (x target radius)
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    log_x: bool = False  # plot the variable on a log axis
+    small_target_slice: bool = False  # also report recall on the small-target test slice (rare subtype)
+    summarizer_comparison: bool = False  # every summarizing function on cross-validated SegCls models
+
+    def __post_init__(self) -> None:
+        if self.variable not in X_LABELS:
+            raise ValueError(f"experiment {self.name}: unknown variable {self.variable!r}; one of {tuple(X_LABELS)}")
+        for dim in (2, 3):
+            if not self.values.get(dim):
+                raise ValueError(f"experiment {self.name}: no values for {dim}D")
+
+    @property
+    def letter(self) -> str:
+        return EXPERIMENT_LETTERS.get(self.name, "?")
+
+
+def paper_sweeps(values: Mapping[str, Mapping[int, tuple[float, ...]]],
+                 fixed: Optional[Mapping[str, Mapping[str, Any]]] = None) -> Mapping[str, Sweep]:
+    """Every experiment of :data:`EXPERIMENTS` with the given values (and fixed settings) by name."""
+    return MappingProxyType({name: Sweep(name, fig, title, var, MappingProxyType(dict(values[name])),
+                                         MappingProxyType(dict((fixed or {}).get(name, {}))), **extra)
+                             for name, fig, title, var, extra in EXPERIMENTS})
+
+
+def both(*values: float) -> dict[int, tuple[float, ...]]:
+    """The same values in 2D and 3D."""
+    return {2: tuple(values), 3: tuple(values)}
+
+
+def value_label(value: float) -> str:
+    """Folder name of a swept value: ``80``, ``0.05``, ``2.5`` (``%g``)."""
+    return f"{float(value):g}"
 
 
 @dataclass(frozen=True)
@@ -47,12 +118,7 @@ SCHEDULES: Mapping[str, Schedule] = MappingProxyType({
 
 @dataclass(frozen=True)
 class Suite:
-    """Everything that differs between the ``cpu`` and ``full`` configurations (the time model: ``describe``).
-
-    ``rule_tau_fraction``: tau of the rule-based g as a fraction of the nominal target's area (2D) or
-    volume (3D) (:meth:`rule_tau`); the paper uses tau = 100 pixels with radius-8 targets (201
-    pixels), about one half. Rule-based methods are also reported with the library's tau = 10 voxels.
-    """
+    """Everything that differs between the ``cpu`` and ``full`` configurations (the time model: ``describe``)."""
 
     name: str
     base: Mapping[int, Mapping[str, Any]]  # SynthConfig settings per dimension: every sweep's default point
@@ -66,6 +132,8 @@ class Suite:
     summarizer_epochs: int  # of each trained summarizer head
     test_mirroring: bool
     sweeps: Mapping[str, Sweep]  # Figures 5, 6 and 7
+    # tau of the rule-based g as a fraction of the nominal target's area (2D) or volume (3D): the paper's tau = 100
+    # pixels with radius-8 targets (201 pixels) is about one half (also reported: the library's tau = 10 voxels)
     rule_tau_fraction: float = 0.5
 
     def rule_tau(self, dim: int, target_radius: float) -> float:
@@ -84,7 +152,6 @@ class Suite:
 
 def _frozen(base: Mapping[int, dict]) -> Mapping[int, Mapping[str, Any]]:
     return MappingProxyType({d: MappingProxyType(v) for d, v in base.items()})
-
 
 
 CPU_SUITE = Suite(

@@ -20,7 +20,7 @@ from scipy import stats
 
 from segcls3d.experiments.plan.build import NNUNET_FOLDER, RUNS_FOLDER
 from segcls3d.experiments.plan.methods import ALL_METHODS
-from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS
+from segcls3d.experiments.plan.suites import EXPERIMENT_LETTERS
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,25 @@
 """Markdown tables of the experiment report: mean [95% CI] over seeds, paired differences, per-run CIs.
 
-The convergence table splits SegCls vs Cls by whether the segmentation trained at all (on a short
-schedule it may never leave nnU-Net's all-background phase, and g is then at chance), pooling each
-generated dataset once, so neither case hides the other.
+The convergence table splits SegCls vs Cls by whether the segmentation trained at all (on a short schedule
+it may stay all-background, g then at chance), each dataset once, so that neither case hides the other.
 """
 from __future__ import annotations
 
 from typing import Optional, Sequence
 
 from segcls3d.experiments.plan.methods import method_label
-from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS, value_label
+from segcls3d.experiments.plan.suites import EXPERIMENT_LETTERS, value_label
 from segcls3d.experiments.report.gather import ExperimentResults, MeanCI, mean_ci, metric_value
 
 SEG_METHOD, CLS_METHOD, MULTITASK_METHOD = "segcls_g", "cls", "multitask_head"
 TRAINED_DICE = 0.5
 CONVERGENCE_COLUMNS = ((SEG_METHOD, "auroc"), (CLS_METHOD, "auroc"), (MULTITASK_METHOD, "auroc"),
                        (SEG_METHOD, "balanced_accuracy"), (CLS_METHOD, "balanced_accuracy"))
-METRIC_LABELS = {
-    "auroc": "AUROC",
-    "balanced_accuracy": "balanced accuracy",
-    "recall": "recall",
-    "specificity": "specificity",
-    "precision": "precision",
-    "youden_balanced_accuracy": "balanced accuracy (Youden threshold)",
-    "small_target_recall": "recall, small-target test slice",
-    "dice_positive": "Dice on positive test cases",
-}
+METRIC_LABELS = {"auroc": "AUROC", "balanced_accuracy": "balanced accuracy", "recall": "recall",
+                 "specificity": "specificity", "precision": "precision",
+                 "youden_balanced_accuracy": "balanced accuracy (Youden threshold)",
+                 "small_target_recall": "recall, small-target test slice",
+                 "dice_positive": "Dice on positive test cases"}
 TABLE_A8_METRICS = ("auroc", "balanced_accuracy", "recall", "precision", "specificity")
 LABEL_COLUMNS = (("seg_and_class", "# with mask + class label"), ("class_only", "# with class label only"),
                  ("none", "# without label"))

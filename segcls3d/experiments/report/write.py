@@ -1,8 +1,7 @@
 """``segcls3d report``: experiment metrics JSONs -> ``results.md`` (tables with CIs), PNG plots, ``summary.json``.
 
-A plot shows a metric vs the swept variable, one line per method with shaded 95% CIs; an experiment
-with a single swept value (the summarizer comparison) is drawn as one point per method with error
-bars, like the paper's Figure 6.
+Plots: a metric vs the swept variable, one line per method with shaded 95% CIs; with a single swept
+value (the summarizer comparison), one point per method with error bars, like the paper's Figure 6.
 
 Example:
     >>> write_report("work_dirs/experiments", "docs/experiments")  # doctest: +SKIP
@@ -16,7 +15,7 @@ from typing import Union
 
 from segcls3d.errors import InputDataError
 from segcls3d.experiments.plan.methods import method_label
-from segcls3d.experiments.plan.sweeps import EXPERIMENT_LETTERS, value_label
+from segcls3d.experiments.plan.suites import EXPERIMENT_LETTERS, value_label
 from segcls3d.experiments.report import tables
 from segcls3d.experiments.report.gather import ExperimentResults, group_experiments, load_records
 from segcls3d.experiments.report.tables import METRIC_LABELS

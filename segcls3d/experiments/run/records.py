@@ -1,9 +1,8 @@
 """The one record type: a run's settings, its headline metrics from ``segcls3d evaluate``, timing or the error.
 
-Headline metrics of a method: AUROC, and balanced accuracy / recall / specificity / precision at
-the method's own decisions (the ``model`` operating point: g's label, the classifier's or head's
-p >= 0.5), as in the paper's Figure 5 (no threshold tuned on the test set), each with its bootstrap
-95% CI; the test-set Dice of segmentation models; the recall on the small-target test cases.
+Headline metrics: AUROC, and balanced accuracy / recall / specificity / precision at the method's own
+decisions (g's label, the classifier's or head's p >= 0.5) as in the paper's Figure 5 (no threshold tuned
+on the test set), each with its bootstrap 95% CI; the Dice of segmentations; the small-target recall.
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from segcls3d.evaluate.result import ClassMasks
 from segcls3d.evaluate.source_result import optional_float
 from segcls3d.experiments.plan.build import OK, SCHEMA_VERSION, Job, Plan, Run
 from segcls3d.experiments.plan.methods import CLS, SEGCLS_BOOSTED, SEGCLS_G, SEGCLS_SEMISUP, Method
-from segcls3d.experiments.plan.sweeps import X_LABELS, value_label
+from segcls3d.experiments.plan.suites import X_LABELS, value_label
 from segcls3d.experiments.run.steps import Evaluation, PreparedDataset
 from segcls3d.pseudolabels.label_subset import n_labeled
 from segcls3d.synth.writer import CLASS_NAME
@@ -117,9 +116,3 @@ def run_record(plan: Plan, run: Run, record: Mapping[str, Any]) -> dict[str, Any
                          SEGCLS_BOOSTED.name: {"seg_and_class": labeled, "class_only": n_train - labeled, "none": 0},
                          }[run.method.name]
     return out
-
-
-def last_line(text: Optional[str]) -> str:
-    """The last non-empty line of an error text."""
-    lines = [line for line in str(text or "failed").strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "failed"

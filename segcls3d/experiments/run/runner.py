@@ -4,14 +4,12 @@ For each dataset with unfinished runs: prepare it, then for each job get its mod
 method's summarizer, predict the test set, evaluate, and write one record per method into the job's
 ``results/`` (shared by every experiment using the same training) and one per run under OUT.
 
-Semi-supervised experiment (Hooper et al. 2023, Figure 7 / Table A8): ``cls`` and ``segcls_g`` (the
-teacher) train on a class-stratified label subset registered as one more fold of the dataset's
-splits; a student (``segcls_semisup``: the other cases carry no label, ``pseudolabel plain``;
-``segcls_boosted``: they keep their class label, ``pseudolabel boosted``) trains on a new dataset of
-the subset's masks and the teacher's pseudo masks. At f = 1 the default point's models serve.
+Semi-supervised experiment (Hooper et al. 2023, Figure 7 / Table A8): ``cls`` and ``segcls_g`` (the teacher)
+train on a class-stratified label subset, one more fold of the dataset's splits; a student (``segcls_semisup``:
+the other cases carry no label, ``pseudolabel plain``; ``segcls_boosted``: they keep their class label,
+``pseudolabel boosted``) trains on the subset's masks and the teacher's pseudo masks. f = 1: the default models.
 
-A failing step is logged and recorded (``"status": "failed"``, the step, the error); the others go on
-and the next invocation retries it.
+A failing step is logged and recorded (the step, the error); the others go on, the next invocation retries it.
 """
 from __future__ import annotations
 
@@ -29,7 +27,7 @@ from segcls3d.experiments.plan.build import NNUNET_FOLDER, RUNS_FOLDER, Job, Pla
 from segcls3d.experiments.plan.datasets import derived_key
 from segcls3d.experiments.plan.methods import Method
 from segcls3d.experiments.run import steps
-from segcls3d.experiments.run.records import OK, failed_record, last_line, ok_record, run_record
+from segcls3d.experiments.run.records import OK, failed_record, ok_record, run_record
 from segcls3d.labels import CaseLabels
 from segcls3d.model.loading import resolve_device
 from segcls3d.pipeline import NnUNetPaths
@@ -61,7 +59,7 @@ class Trained:
 
 
 def run_plan(plan: Plan, device: str = "auto") -> RunSummary:
-    """Run every unfinished run of ``plan`` (see the module docstring), with nnU-Net's folders under ``OUT/_nnunet``.
+    """Run every unfinished run of ``plan`` with nnU-Net's folders under ``OUT/_nnunet`` (see the module docstring).
 
     Raises:
         ModelFolderError: ``device`` is cuda but no GPU is available.
@@ -93,22 +91,19 @@ def run_plan(plan: Plan, device: str = "auto") -> RunSummary:
                     error = exc
             for job in jobs:
                 bar.set_postfix_str(f"{job.trainer}{job.variant} on {plan.dataset_name(key)}")
-                _write_runs(plan, job, runner.run(job, prepared, error), summary)
+                records = runner.run(job, prepared, error)
+                for run in (r for r in plan.runs_of(job.key) if not plan.is_done(r)):
+                    record = records.get(run.method.name)  # the job's record as the run's
+                    if record is None:
+                        continue
+                    path = plan.records.write(run.key, run_record(plan, run, record))
+                    summary.n_written += 1
+                    if record.get("status") != OK:  # with the error's last line
+                        lines = [x for x in str(record.get("error") or "failed").strip().splitlines() if x.strip()]
+                        summary.failures.append((str(path), lines[-1] if lines else "failed"))
                 bar.update()
     summary.seconds = time.time() - started
     return summary
-
-
-def _write_runs(plan: Plan, job: Job, records: dict[str, dict], summary: RunSummary) -> None:
-    """The record of every unfinished run of ``job`` from the job's records."""
-    for run in plan.runs_of(job.key):
-        record = records.get(run.method.name)
-        if record is None or plan.is_done(run):
-            continue
-        path = plan.records.write(run.key, run_record(plan, run, record))
-        summary.n_written += 1
-        if record.get("status") != OK:
-            summary.failures.append((str(path), last_line(record.get("error"))))
 
 
 class _JobRunner:
@@ -118,7 +113,7 @@ class _JobRunner:
         self.plan, self.device = plan, device
         self.models: dict[tuple, Path] = {}
         self.subsets: dict[tuple, tuple[int, list[str], dict, dict]] = {}
-        self.step = "train"
+        self.step = "train"  # the step running now, for failure records
 
     def run(self, job: Job, prepared: Optional[steps.PreparedDataset],
             prepare_error: Optional[Exception] = None) -> dict[str, dict]:
@@ -134,8 +129,7 @@ class _JobRunner:
         except Exception as exc:  # noqa: BLE001 - recorded for every method; the other jobs go on
             trained, failure = None, (None, self.step, exc)
         timing = {"train": time.time() - t0}
-        model = None
-        outcomes: dict[str, tuple] = {}  # summarizer id -> (evaluation, timing) or (None, step, exception)
+        model, outcomes = None, {}  # summarizer id -> (evaluation, timing) or (None, step, exception)
         for method in pending:
             if failure is None and method.summarizer_id not in outcomes:
                 self.step = "fit"

@@ -1,10 +1,9 @@
 """The real tools behind one run: synth -> nnU-Net plan/preprocess -> train -> predict -> evaluate.
 
 Each function is one step a user would run by hand (``segcls3d synth``, ``nnUNetv2_plan_and_preprocess``,
-``segcls3d plans``, ``nnUNetv2_train``, ``segcls3d pseudolabel``, ``segcls3d summarize fit``,
-``segcls3d predict``, ``segcls3d evaluate``); the runner calls them through this module so tests
-can replace them. Every step is resumable (finished outputs are kept) and raises ``SegCls3dError``
-(a fit also ``ValueError``) when it fails; the runner records the error.
+``segcls3d plans``, ``nnUNetv2_train``, ``segcls3d pseudolabel``, ``segcls3d summarize fit``, ``segcls3d
+predict``, ``segcls3d evaluate``); the runner calls them through this module so tests can replace them. Each
+is resumable (finished outputs are kept) and raises ``SegCls3dError`` (a fit also ``ValueError``) on failure.
 """
 from __future__ import annotations
 
@@ -57,11 +56,6 @@ class Evaluation:
     n_failed_cases: int
 
 
-def _prepared(dataset_id: int, name: str, preset: Optional[str], configuration: str) -> PreparedDataset:
-    return PreparedDataset(dataset_id, name, Path(os.environ["nnUNet_raw"]) / name, plans_name(preset), configuration,
-                           Path(os.environ["nnUNet_results"]))
-
-
 def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optional[str],
                     work_dir: Path) -> PreparedDataset:
     """Generate the dataset, plan/preprocess it unless ``work_dir`` has the marker, write its split and preset plans."""
@@ -75,7 +69,8 @@ def prepare_dataset(spec: DatasetSpec, dataset_id: int, name: str, preset: Optio
     if not (Path(work_dir) / PREPARED_MARKER).is_file():
         _plan_split_preset(dataset_id, name, spec.configuration, preset, spec.splits(), work_dir,
                            {"spec": spec.describe()})
-    return _prepared(dataset_id, name, preset, spec.configuration)
+    return PreparedDataset(dataset_id, name, raw_base / name, plans_name(preset), spec.configuration,
+                           Path(os.environ["nnUNet_results"]))
 
 
 def _plan_split_preset(dataset_id: int, name: str, configuration: str, preset: Optional[str], splits: list,
@@ -95,8 +90,7 @@ def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int,
                              work_dir: Path) -> tuple[PreparedDataset, list]:
     """``segcls3d pseudolabel MODE`` with the teacher's fold into ``$nnUNet_raw/<name>``, then plan/preprocess it.
 
-    ``splits`` becomes its ``splits_final.json`` without the cases the dataset lacks (``boosted``
-    excludes empty positives). Returns the prepared dataset and the per-case records (kept in ``work_dir``).
+    ``splits`` loses the cases the dataset lacks (``boosted`` excludes empty positives); returns the per-case records.
     """
     records_file = Path(work_dir) / "pseudolabel_records.json"
     if (Path(work_dir) / PREPARED_MARKER).is_file() and records_file.is_file():
@@ -111,7 +105,8 @@ def make_pseudolabel_dataset(mode: str, teacher_folder: Path, teacher_fold: int,
         write_json_atomic(records_file, records)
         _plan_split_preset(dataset_id, name, configuration, preset, splits, work_dir,
                            {"pseudolabel": mode, "teacher": str(teacher_folder), "fold": teacher_fold})
-    return _prepared(dataset_id, name, preset, configuration), records
+    return PreparedDataset(dataset_id, name, Path(os.environ["nnUNet_raw"]) / name, plans_name(preset), configuration,
+                           Path(os.environ["nnUNet_results"])), records
 
 
 def train_job(prepared: PreparedDataset, trainer: str, folds: Sequence[int], npz: bool, device: str,
