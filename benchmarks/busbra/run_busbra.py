@@ -117,7 +117,9 @@ def run_one(paths: NnUNetPaths, run: dict, device: str, curves: Path) -> dict:
     dice = malignant.masks.dice_mean_gt_positive if malignant.masks is not None else None
     if (fold_dir / "progress.png").is_file():
         curves.mkdir(parents=True, exist_ok=True)
-        shutil.copy(fold_dir / "progress.png", curves / f"{run['regime']}_fold{run['fold']}_{run['method']}.png")
+        schedule = run["trainer"].rsplit("_", 1)[-1]
+        name = f"{run['regime']}_fold{run['fold']}_{run['method']}_{schedule}.png"
+        shutil.copy(fold_dir / "progress.png", curves / name)
     return {"status": "done", "settings": run, "n_train": len(splits["train"]), "n_val": len(splits["val"]),
             "scores": scores, "dice_malignant": dice, "train_and_validation_s": round(seconds, 1)}
 
@@ -167,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         for fold in args.folds:
             for method in args.methods:
                 run = settings(method, regime, fold, args.schedule, plans)
-                key = f"{regime}_fold{fold}_{method}"
+                key = f"{regime}_fold{fold}_{method}{args.schedule}"
                 if store.is_done(key, run):
                     continue
                 try:

@@ -80,7 +80,12 @@ def load_model(
         predictor.initialize_from_trained_model_folder(str(folder), tuple(folds), checkpoint)
     except RuntimeError as exc:
         if "Could not find requested nnunet trainer" in str(exc):
-            raise ModelFolderError(f"{folder}: {exc}") from None
+            raise ModelFolderError(
+                f"{folder}: {exc}\nA model trained with a test-only schedule (..._smoke) needs tests/trainers in "
+                "nnUNet_extTrainer; schedules removed in the trainer redesign (..._1epoch, semi-supervised "
+                "..._5epochs) build the same network as their base trainer: put a subclass with that name in a "
+                "folder on nnUNet_extTrainer, e.g. `class nnUNetTrainerSegCls_1epoch(nnUNetTrainerSegCls): pass`."
+            ) from None
         raise
     dataset_json = json.loads((folder / "dataset.json").read_text())
     classes = class_definitions(dataset_json, source=str(folder / "dataset.json"))

@@ -62,6 +62,8 @@ def _present(definition: ClassDefinition, locations: Mapping, has_regions: bool)
     """1.0 if any sampled location belongs to the class (a label of it, or exactly its region)."""
     ids = set(definition.label_ids)
     for key, locs in locations.items():
+        if isinstance(key, (tuple, list)) and key and key[0] == -1:  # nnU-Net's "all annotated voxels" key
+            continue
         key_ids = set(key) if isinstance(key, (tuple, list)) else {key}
         if len(locs) and (key_ids == ids if has_regions else bool(key_ids & ids)):
             return 1.0

@@ -23,7 +23,7 @@ from segcls3d.model.whole_image import classify_whole_image
 from segcls3d.summarize import head_row
 from segcls3d.training.case_data import load_network_input
 from segcls3d.training.dataloaders import build_augmenters
-from segcls3d.training.logging_keys import moving_average, register_logging_keys
+from segcls3d.training.logging_keys import moving_average, moving_averages
 from segcls3d.training.patch_scores import per_class_auroc
 from segcls3d.training.progress_plot import plot_classifier_progress
 from segcls3d.training.segcls import nnUNetTrainerSegCls
@@ -39,12 +39,19 @@ class nnUNetTrainerCls(nnUNetTrainerSegCls):
         super().__init__(plans, configuration, fold, dataset_json, device)
         self.enable_deep_supervision = False
         self.oversample_foreground_percent = 0.0
-        register_logging_keys(self.logger, ("ema_val_auroc",))
+        self.add_logging_keys("ema_val_auroc")
 
     @staticmethod
     def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
                                    num_output_channels: int, enable_deep_supervision: bool = True):
         return build_classifier(configuration_manager, num_input_channels)
+
+    def load_checkpoint(self, filename_or_checkpoint) -> None:
+        """Also rebuild ``ema_val_auroc`` from ``val_auroc`` when the checkpoint predates it."""
+        super().load_checkpoint(filename_or_checkpoint)
+        log = self.logger.local_logger.my_fantastic_logging
+        if any(not np.isnan(v) for v in log["val_auroc"]) and all(np.isnan(v) for v in log["ema_val_auroc"]):
+            log["ema_val_auroc"] = moving_averages(log["val_auroc"])
 
     def set_deep_supervision_enabled(self, enabled: bool):
         """The classifier has no decoder."""
@@ -99,7 +106,7 @@ class nnUNetTrainerCls(nnUNetTrainerSegCls):
         if (self.current_epoch + 1) % self.save_every == 0 and self.current_epoch != self.num_epochs - 1:
             self.save_checkpoint(join(self.output_folder, "checkpoint_latest.pth"))
         ema = log("ema_val_auroc", step=-1)
-        if not np.isnan(ema) and (self._best_ema is None or ema > self._best_ema):
+        if self._best_ema is None or np.isnan(self._best_ema) or ema > self._best_ema:  # NaN: no AUROC yet
             self._best_ema = ema
             self.print_to_log_file(f"New best EMA validation AUROC: {np.round(ema, decimals=4)}")
             self.save_checkpoint(join(self.output_folder, "checkpoint_best.pth"))

@@ -7,10 +7,25 @@ from typing import Sequence
 import numpy as np
 
 
-def register_logging_keys(logger, keys: Sequence[str]) -> None:
-    """Let nnU-Net's logger take ``keys`` (it accepts only keys it knows; one value per epoch each)."""
+def register_logging_keys(logger, keys: Sequence[str], epochs: int = 0) -> None:
+    """Let nnU-Net's logger take ``keys`` (it accepts only keys it knows; one value per epoch each).
+
+    ``epochs``: epochs already logged (after loading a checkpoint that lacks a key, e.g. one saved
+    before the key existed): the key is padded with NaN up to there, so that its next value lands on
+    the current epoch.
+    """
+    log = logger.local_logger.my_fantastic_logging
     for key in keys:
-        logger.local_logger.my_fantastic_logging.setdefault(key, [])
+        values = log.setdefault(key, [])
+        values.extend([float("nan")] * (epochs - len(values)))
+
+
+def moving_averages(values: Sequence[float]) -> list[float]:
+    """:func:`moving_average` replayed over a whole series (to rebuild it from a checkpoint's log)."""
+    out: list[float] = []
+    for value in values:
+        out.append(moving_average(out, value))
+    return out
 
 
 def mean_known(values: Sequence[float]) -> float:

@@ -20,7 +20,6 @@ from segcls3d.model.heads import get_head
 from segcls3d.model.losses import masked_bce_with_logits
 from segcls3d.summarize import head_columns
 from segcls3d.training.case_data import load_network_input
-from segcls3d.training.logging_keys import register_logging_keys
 from segcls3d.training.patch_labels import with_case_labels_where_unannotated
 from segcls3d.training.patch_scores import per_class_auroc
 from segcls3d.training.segcls import nnUNetTrainerSegCls
@@ -35,7 +34,7 @@ class nnUNetTrainerMultitask(nnUNetTrainerSegCls):
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
                  device: torch.device = torch.device("cuda")):
         super().__init__(plans, configuration, fold, dataset_json, device)
-        register_logging_keys(self.logger, ("val_head_auroc", "val_head_auroc_per_class"))
+        self.add_logging_keys("val_head_auroc", "val_head_auroc_per_class")
 
     @staticmethod
     def build_network_architecture(plans_manager, configuration_manager, num_input_channels: int,
@@ -62,8 +61,9 @@ class nnUNetTrainerMultitask(nnUNetTrainerSegCls):
         return {"loss": loss.detach().cpu().numpy()}
 
     def validation_step(self, batch: dict) -> dict:
-        result = super().validation_step(batch)
         target = batch["target"][0] if isinstance(batch["target"], list) else batch["target"]
+        target = target.clone()  # nnU-Net's validation_step zeroes ignore voxels in place (on the CPU)
+        result = super().validation_step(batch)
         labels = with_case_labels_where_unannotated(
             torch.from_numpy(result["segcls_labels"]), self.batch_case_labels(batch["keys"]), target,
             self.class_names, self.channel_groups, self.label_manager.has_regions, self.label_manager.ignore_label)

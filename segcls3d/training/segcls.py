@@ -48,7 +48,18 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
         self.channel_groups = class_channel_groups(self.class_definitions, self.label_manager)
         self.case_labels: Optional[CaseLabels] = None
         self._captured_output = None
-        register_logging_keys(self.logger, ("val_auroc", "val_auroc_per_class"))
+        self.logging_keys: list[str] = []
+        self.add_logging_keys("val_auroc", "val_auroc_per_class")
+
+    def add_logging_keys(self, *keys: str) -> None:
+        """Per-epoch log keys of this trainer (registered with nnU-Net's logger, again after loading)."""
+        self.logging_keys += keys
+        register_logging_keys(self.logger, keys)
+
+    def load_checkpoint(self, filename_or_checkpoint) -> None:
+        """nnU-Net's loading; our log keys survive a checkpoint saved without them (NaN for old epochs)."""
+        super().load_checkpoint(filename_or_checkpoint)
+        register_logging_keys(self.logger, self.logging_keys, epochs=self.current_epoch)
 
     # --- image-level labels -------------------------------------------------------------------
     def on_train_start(self):
