@@ -33,17 +33,6 @@ class TrainSettings:
     val_fraction: float = 0.25
 
 
-def masked_bce(logits, targets):
-    """Binary cross-entropy with logits over the known (non-NaN) targets; 0 if none is known."""
-    import torch
-    import torch.nn.functional as F
-
-    known = ~torch.isnan(targets)
-    if not bool(known.any()):
-        return logits.sum() * 0.0
-    return F.binary_cross_entropy_with_logits(logits[known], targets[known])
-
-
 def train_head(method: str, x, y: np.ndarray, lr: float, settings: TrainSettings):
     """Train a fresh head of ``method`` on inputs ``x`` (N, C, *grid) and labels ``y`` (N, n_classes).
 
@@ -51,6 +40,8 @@ def train_head(method: str, x, y: np.ndarray, lr: float, settings: TrainSettings
     (batch normalization needs two).
     """
     import torch
+
+    from segcls3d.model.losses import masked_bce_with_logits  # imports torch: only when a head is fitted
 
     torch.manual_seed(settings.seed)
     module = build_head(method, int(x.shape[1]), tuple(x.shape[2:]), int(y.shape[1]))
@@ -67,7 +58,7 @@ def train_head(method: str, x, y: np.ndarray, lr: float, settings: TrainSettings
             if len(index) < 2 and n > 1:
                 continue
             optimizer.zero_grad()
-            loss = masked_bce(module(x[index]), targets[index])
+            loss = masked_bce_with_logits(module(x[index]), targets[index])
             loss.backward()
             optimizer.step()
     module.eval()
@@ -119,6 +110,8 @@ def choose_learning_rate(method: str, x, y: np.ndarray, classes: Sequence[str], 
     """
     import torch
 
+    from segcls3d.model.losses import masked_bce_with_logits  # imports torch: only when a head is fitted
+
     train, val = inner_split(y, settings.val_fraction, settings.seed)
     table: dict[str, dict] = {}
     best_key, best_lr = None, float(rates[0])
@@ -127,7 +120,7 @@ def choose_learning_rate(method: str, x, y: np.ndarray, classes: Sequence[str], 
         p = predict_probabilities(module, x[val])
         with torch.no_grad():
             logits = torch.logit(torch.as_tensor(p).clamp(1e-7, 1 - 1e-7)).float()
-            loss = float(masked_bce(logits, torch.as_tensor(y[val], dtype=torch.float32)))
+            loss = float(masked_bce_with_logits(logits, torch.as_tensor(y[val], dtype=torch.float32)))
         per_class = per_class_auroc(y[val], p, classes)
         defined = [v for v in per_class.values() if not math.isnan(v)]
         auroc = float(np.mean(defined)) if defined else math.nan
