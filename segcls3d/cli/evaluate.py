@@ -25,7 +25,10 @@ def add_parser(subparsers) -> None:
                     "(summarizer <class>_probability, head <class>_head_probability) AUROC with a bootstrap CI, "
                     "the Youden operating point and the model's own labels (balanced accuracy, recall, precision, "
                     "specificity); with masks also strict recall (a true positive must overlap the true region) "
-                    "and Dice/IoU.")
+                    "and Dice/IoU. Stops with exit code 2 when the files share no case, a score is not a finite "
+                    "number, a probability lies outside [0, 1] (the soft_volume summarizer score, a rank, is "
+                    "recognised from classes.json) or predicted masks lie on another grid (shape, spacing, origin, "
+                    "direction) than the reference.")
     p.add_argument("--predictions", required=True, metavar="CSV", help="classification.csv written by segcls3d predict")
     p.add_argument("--labels", required=True, metavar="CSV", help="classification_labels.csv (0/1/empty)")
     p.add_argument("--pred-masks", metavar="DIR", help="folder of predicted masks <case>.nii.gz (needs --gt-masks)")

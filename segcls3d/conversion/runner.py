@@ -7,7 +7,9 @@ case to ``<out_dir>/conversion_log/<case_id>.json`` right after the case finishe
 * a re-run skips the cases whose record says ``done`` (resume after a crash or a time limit),
 * ``shard=(i, n)`` converts only every n-th case (cluster job arrays), and
   :func:`merge_records` later collects the records of all shards,
-* a case that raises is logged and recorded, and never stops the other cases.
+* a case that raises is logged and recorded, and never stops the other cases,
+* temporary files of a killed earlier run are removed first (unsharded runs and the merge only,
+  see :mod:`~segcls3d.conversion.leftovers`).
 
 Example:
     >>> def convert_one(case_id):  # doctest: +SKIP
@@ -30,6 +32,7 @@ from typing import Callable, Optional, Sequence
 
 from tqdm import tqdm
 
+from segcls3d.conversion.leftovers import remove_leftovers
 from segcls3d.errors import InputDataError, SegCls3dError
 from segcls3d.io import write_text_atomic
 from segcls3d.io.records import RecordFolder
@@ -145,6 +148,7 @@ def run_cases(
     num_processes: int = 1,
     shard: tuple[int, int] | None = None,
     desc: str = "converting",
+    clean_leftovers: bool = True,
 ) -> list[CaseResult]:
     """Convert cases one by one (or in a process pool), recording each outcome.
 
@@ -161,6 +165,8 @@ def run_cases(
         num_processes: worker processes (1 = in this process).
         shard: ``(i, n)`` to convert only cases whose index in the sorted list is ``i`` modulo ``n``.
         desc: progress bar label.
+        clean_leftovers: remove temporary files of a killed earlier run from ``out_dir`` first
+            (never in a sharded run: other shards may be writing into the same folder).
 
     Returns:
         The results of this shard's cases in sorted case order (resumed ones included).
@@ -169,6 +175,8 @@ def run_cases(
         ValueError: duplicated case ids, case ids that are not file names, or a bad shard.
     """
     out_dir = Path(out_dir)
+    if clean_leftovers and shard is None:
+        remove_leftovers(out_dir)
     ids = sorted(str(c) for c in case_ids)
     if len(set(ids)) != len(ids):
         dupes = sorted(c for c, n in Counter(ids).items() if n > 1)
@@ -281,12 +289,15 @@ def check_settings(out_dir: Path, settings: dict) -> None:
 def merge_records(out_dir: Path) -> list[CaseResult]:
     """Read the records of all cases (all shards) of a conversion, sorted by case id.
 
+    All shards have finished by then, so temporary files of killed shard runs are removed first.
+
     Raises:
         InputDataError: there is no ``conversion_log`` folder, or a record is malformed.
     """
     store = records(out_dir)
     if not Path(store.folder).is_dir():
         raise InputDataError(f"{store.folder}: no conversion records found (run the conversion first)")
+    remove_leftovers(Path(out_dir))
     stored = store.read_all(strict=True)
     results = [CaseResult.from_json(data, source=str(store.path(key))) for key, data in stored.items()]
     return sorted(results, key=lambda r: r.case_id)

@@ -141,5 +141,8 @@ def write_split_list(raw_dir: Path, splits: Sequence[Mapping[str, Sequence[str]]
     data = [{"train": sorted(f["train"]), "val": sorted(f["val"])} for f in splits]
     for path in paths:
         write_json_atomic(path, data)
-    logger.info("wrote %d-fold splits to %s", len(data), ", ".join(str(p) for p in paths))
+    logger.info("wrote %d-fold splits to %s", len(data), paths[0])
+    if len(paths) > 1:
+        logger.info("also wrote %s (outside the output folder: $nnUNet_preprocessed is where nnU-Net reads the "
+                    "splits; unset nnUNet_preprocessed to write only the raw folder's copy)", paths[1])
     return paths

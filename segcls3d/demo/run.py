@@ -94,7 +94,7 @@ def run_demo(settings: DemoSettings) -> dict:
         logger.info("4/5 predicting the test set with %s", trainer)
         out = work / "predictions" / short
         model = load_model(folder, [0], device=device)
-        report = predict_folder(model, raw / "imagesTs", out, RuleBasedSummarizer())
+        report = predict_folder(model, raw / "imagesTs", out, RuleBasedSummarizer(), overwrite=True)
         logger.info("5/5 evaluating %s", short)
         result = evaluate_predictions(report.csv_path, labels, pred_masks=out if model.kind != "classifier" else None,
                                       gt_masks=raw / "labelsTs" if model.kind != "classifier" else None,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from segcls3d.errors import InputDataError, LabelFileError
+from segcls3d.evaluate.score_kinds import RANKING_SCORES
 from segcls3d.labels import CaseLabels
 
 PathLike = Union[str, Path]
@@ -144,16 +145,24 @@ def score_columns(df: pd.DataFrame, class_name: str) -> dict[str, tuple[str, Opt
     return found
 
 
-def source_scores(df: pd.DataFrame, labels: CaseLabels, class_name: str, source: str, origin: str) -> SourceScores:
-    """Arrays for one class and score source; unknown labels and missing scores are left out.
+def source_scores(df: pd.DataFrame, labels: CaseLabels, class_name: str, source: str, origin: str,
+                  ranking: bool = False) -> SourceScores:
+    """Arrays for one class and score source; unknown labels and missing (empty, NaN) scores are left out.
+
+    Args:
+        ranking: the column holds a ranking score (``soft_volume``) rather than a probability, so
+            values outside [0, 1] are allowed.
 
     Raises:
-        InputDataError: non-numeric probabilities, or a label column with values other than 0/1.
+        InputDataError: non-numeric or infinite scores, probabilities outside [0, 1], or a label
+            column with values other than 0/1 (the message names the file, case and column).
     """
     prob_col, label_col = score_columns(df, class_name)[source]
     column = labels.column(class_name)
     truth = np.array([column.get(c, np.nan) for c in df[CASE_ID]], dtype=float)
     scores = _numeric(df, prob_col, origin)
+    if not ranking:
+        _check_probabilities(df, prob_col, scores, origin)
     known = ~np.isnan(truth)
     has_score = ~np.isnan(scores)
     if (known & ~has_score).any():
@@ -182,13 +191,35 @@ def source_scores(df: pd.DataFrame, labels: CaseLabels, class_name: str, source:
 
 
 def _numeric(df: pd.DataFrame, column: str, origin: str) -> np.ndarray:
+    """The column as floats (empty/NaN stay NaN = missing).
+
+    Raises:
+        InputDataError: a value that is not a number, or is infinite.
+    """
     values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(values) & df[column].notna().to_numpy()
     if bad.any():
         i = int(np.argmax(bad))
         raise InputDataError(
             f"{origin}: case '{df[CASE_ID].iloc[i]}', column '{column}' is not a number: {df[column].iloc[i]!r}")
+    infinite = np.isinf(values)
+    if infinite.any():
+        i = int(np.argmax(infinite))
+        raise InputDataError(f"{origin}: case '{df[CASE_ID].iloc[i]}', column '{column}' is {float(values[i])}; "
+                             "expected a finite number (leave the cell empty for a missing score)")
     return values
+
+
+def _check_probabilities(df: pd.DataFrame, column: str, values: np.ndarray, origin: str) -> None:
+    """Raise InputDataError naming the first case whose probability lies outside [0, 1]."""
+    outside = (values < 0) | (values > 1)  # NaN compares False: missing scores pass
+    if outside.any():
+        i = int(np.argmax(outside))
+        ranks = ", ".join(sorted(RANKING_SCORES))
+        raise InputDataError(
+            f"{origin}: case '{df[CASE_ID].iloc[i]}', column '{column}' is {float(values[i])}; probabilities must lie "
+            f"in [0, 1] ({int(outside.sum())} value(s) outside). Only the summarizer score(s) {ranks} are ranks, "
+            f"recognised from the summarizer settings in {CLASSES_FILENAME} next to the predictions")
 
 
 def load_class_label_ids(path: PathLike) -> dict[str, list[int]]:

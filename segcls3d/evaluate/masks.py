@@ -15,6 +15,7 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from segcls3d.errors import InputDataError
+from segcls3d.evaluate.mask_geometry import check_grids
 from segcls3d.evaluate.result import ClassMasks
 from segcls3d.metrics.overlap import OverlapResult, compute_overlap
 
@@ -71,8 +72,9 @@ def evaluate_masks(
     A missing mask file gives a warning and the case is listed as missing.
 
     Raises:
-        InputDataError: a folder does not exist, a mask cannot be read, or a predicted mask has
-            another shape than its reference (the message names the case and both files).
+        InputDataError: a folder does not exist, a mask cannot be read, or predicted masks lie on
+            another grid (shape, spacing, origin or direction) than their references: all such
+            cases are named, none is scored (see :func:`~segcls3d.evaluate.mask_geometry.check_grids`).
     """
     from tqdm import tqdm
 
@@ -80,21 +82,18 @@ def evaluate_masks(
         if not Path(folder).is_dir():
             raise InputDataError(f"{folder}: folder of {what} not found")
     result = MaskEvaluation(overlaps={name: {} for name in class_label_ids})
-    case_ids = list(case_ids)
-    for case in tqdm(case_ids, desc="masks", unit="case", disable=len(case_ids) < 20):
+    pairs: dict[str, tuple[Path, Path]] = {}
+    for case in case_ids:
         pred_path, gt_path = find_mask(pred_dir, case), find_mask(gt_dir, case)
         if pred_path is None:
             result.missing_pred.append(case)
         if gt_path is None:
             result.missing_gt.append(case)
-        if pred_path is None or gt_path is None:
-            continue
+        if pred_path is not None and gt_path is not None:
+            pairs[case] = (pred_path, gt_path)
+    check_grids(pairs)  # headers only: every mismatch is reported before any case is scored
+    for case, (pred_path, gt_path) in tqdm(pairs.items(), desc="masks", unit="case", disable=len(pairs) < 20):
         pred, gt = read_mask(pred_path), read_mask(gt_path)
-        if pred.shape != gt.shape:
-            raise InputDataError(
-                f"case '{case}': predicted mask {pred_path} has shape {pred.shape} but ground truth "
-                f"{gt_path} has shape {gt.shape}"
-            )
         for name, ids in class_label_ids.items():
             result.overlaps[name][case] = compute_overlap(np.isin(pred, ids), np.isin(gt, ids))
     if result.missing_pred:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, Union
+from typing import Collection, Mapping, Optional, Sequence, Union
 
 import pandas as pd
 
@@ -29,6 +29,7 @@ from segcls3d.evaluate.inputs import (
 )
 from segcls3d.evaluate.mask_metrics import add_mask_metrics
 from segcls3d.evaluate.result import ClassResult, EvaluationResult
+from segcls3d.evaluate.score_kinds import load_ranking_classes
 from segcls3d.labels import CaseLabels
 
 PathLike = Union[str, Path]
@@ -44,6 +45,7 @@ def evaluate_predictions(
     n_bootstrap: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    ranking_classes: Optional[Collection[str]] = None,
 ) -> EvaluationResult:
     """Evaluate image-level predictions (and masks) against labels.
 
@@ -56,12 +58,16 @@ def evaluate_predictions(
         n_bootstrap: bootstrap resamples for the CIs (0: none).
         seed: bootstrap seed.
         level: confidence level.
+        ranking_classes: classes whose summarizer column ``<class>_probability`` is a ranking score
+            (``soft_volume``), exempt from the [0, 1] check; default: read from the summarizer
+            settings in ``classes.json`` next to the predictions CSV (none for a DataFrame).
 
     Returns the typed result (``result.to_dict()`` is the JSON of ``segcls3d evaluate``); undefined
     numbers are None.
 
     Raises:
-        InputDataError: unreadable predictions, no common class, bad masks, missing classes file.
+        InputDataError: unreadable predictions, no common class, no common case, infinite scores or
+            probabilities outside [0, 1], masks on another grid than their references, missing classes file.
         LabelFileError: invalid labels file.
     """
     if (pred_masks is None) != (gt_masks is None):
@@ -78,10 +84,17 @@ def evaluate_predictions(
     if unlabeled:
         warnings.warn(f"{origin}: {len(unlabeled)} case(s) without a labels row skipped: {unlabeled[:10]}",
                       UserWarning, stacklevel=2)
+    if not labeled.any():
+        raise InputDataError(
+            f"{origin} and {case_labels.source} have no case in common ({len(df)} predicted case(s), e.g. "
+            f"{df[CASE_ID].tolist()[:3]}; {len(case_labels.case_ids)} labeled, e.g. {list(case_labels.case_ids)[:3]}); "
+            "check that both files belong to the same dataset and use the same case ids")
     df = df.loc[labeled].reset_index(drop=True)
     n_not_predicted = len(set(case_labels.case_ids) - set(df[CASE_ID]))
     if n_not_predicted:
         logger.info("%s: %d labeled case(s) have no prediction", case_labels.source, n_not_predicted)
+    if ranking_classes is None:
+        ranking_classes = load_ranking_classes(pred_path.parent / CLASSES_FILENAME, classes) if pred_path else set()
     scores: dict[tuple[str, str], SourceScores] = {}
     results: dict[str, ClassResult] = {}
     for name in classes:
@@ -90,7 +103,8 @@ def evaluate_predictions(
             warnings.warn(f"{origin}: class '{name}' has no probability values; not evaluated", UserWarning,
                           stacklevel=2)
         for source in score_columns(df, name):
-            s = scores[(name, source)] = source_scores(df, case_labels, name, source, origin)
+            ranking = source == "summarizer" and name in ranking_classes
+            s = scores[(name, source)] = source_scores(df, case_labels, name, source, origin, ranking)
             sources[source] = evaluate_source(s, n_bootstrap, seed, level, context=f"class '{name}' ({source})")
         results[name] = ClassResult(sources)
     masks = None

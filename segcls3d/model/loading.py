@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
@@ -11,6 +11,7 @@ import torch
 
 from segcls3d.errors import ModelFolderError
 from segcls3d.labels import ClassDefinition, class_definitions
+from segcls3d.model.checkpoint import initialize_predictor
 from segcls3d.model.class_channels import class_channel_groups
 from segcls3d.model.head_predictor import HeadRecordingPredictor
 from segcls3d.model.heads import get_head
@@ -30,6 +31,7 @@ class LoadedModel:
     channel_groups: dict[str, list[int]]
     dataset_json: dict
     folder: Path
+    checkpoints: list[Path] = field(default_factory=list)  # one per fold, in fold order
 
     @property
     def class_names(self) -> list[str]:
@@ -52,11 +54,17 @@ def load_model(
     device: str = "auto",
     use_mirroring: bool = True,
     tile_step_size: float = 0.5,
+    trust_checkpoint: bool = False,
 ) -> LoadedModel:
     """Build nnU-Net's predictor for ``model_folder`` (``<trainer>__<plans>__<configuration>``).
 
+    Checkpoints are read with ``torch.load(weights_only=True)`` (:mod:`segcls3d.model.checkpoint`);
+    ``trust_checkpoint=True`` lets nnU-Net load them itself (``weights_only=False``: the file can run
+    code), for trusted files that hold other types.
+
     Raises:
-        ModelFolderError: missing dataset.json/plans.json/checkpoints, or a trainer nnU-Net cannot find.
+        ModelFolderError: missing dataset.json/plans.json/checkpoints, a checkpoint a safe load refuses,
+            or a trainer nnU-Net cannot find.
     """
     folder = Path(model_folder)
     for required in ("dataset.json", "plans.json"):
@@ -76,8 +84,13 @@ def load_model(
     predictor = HeadRecordingPredictor(tile_step_size=tile_step_size, use_gaussian=True, use_mirroring=use_mirroring,
                                        perform_everything_on_device=True, device=resolve_device(device),
                                        verbose=False, verbose_preprocessing=False, allow_tqdm=False)
+    checkpoints = [folder / f"fold_{f}" / checkpoint for f in folds]
     try:
-        predictor.initialize_from_trained_model_folder(str(folder), tuple(folds), checkpoint)
+        if trust_checkpoint:
+            logger.warning("loading %s with torch.load(weights_only=False) (--trust-checkpoint)", folder)
+            predictor.initialize_from_trained_model_folder(str(folder), tuple(folds), checkpoint)
+        else:
+            initialize_predictor(predictor, folder, checkpoints)
     except RuntimeError as exc:
         if "Could not find requested nnunet trainer" in str(exc):
             raise ModelFolderError(
@@ -98,4 +111,4 @@ def load_model(
         kind = "segmentation"
     groups = class_channel_groups(classes, predictor.label_manager) if kind != "classifier" else {}
     logger.info("loaded %s model %s (folds %s, device %s)", kind, folder.name, list(folds), predictor.device)
-    return LoadedModel(predictor, kind, classes, groups, dataset_json, folder)
+    return LoadedModel(predictor, kind, classes, groups, dataset_json, folder, checkpoints)

@@ -52,3 +52,11 @@ def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np
         p.network.load_state_dict(params)
         probs.append(classify_whole_image(p.network, data, p.configuration_manager.patch_size, p.device, axes))
     return np.mean(probs, axis=0)
+
+
+def case_outputs(model: LoadedModel, case_id: str, save_probabilities: bool = False) -> list[str]:
+    """Names of the files :func:`predict_case` writes for a case (none for a classifier)."""
+    if model.kind == "classifier":
+        return []
+    names = [f"{case_id}{model.dataset_json['file_ending']}"]
+    return names + [f"{case_id}.npz"] if save_probabilities else names

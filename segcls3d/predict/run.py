@@ -1,4 +1,8 @@
-"""Predict a folder: masks, optional probabilities, classification.csv and classes.json."""
+"""Predict a folder: masks, optional probabilities, classification.csv and classes.json.
+
+classification.csv is rebuilt after every case from per-case records (:mod:`segcls3d.predict.resume`):
+a killed run leaves the table of its finished cases, and a rerun predicts only the missing ones.
+"""
 from __future__ import annotations
 
 import logging
@@ -11,9 +15,10 @@ from tqdm import tqdm
 import segcls3d.summarize.trained  # noqa: F401  (registers the trained summarizer kinds for load_summarizer)
 from segcls3d.io import write_json_atomic
 from segcls3d.model.loading import LoadedModel
-from segcls3d.predict.case import predict_case
+from segcls3d.predict.case import case_outputs, predict_case
+from segcls3d.predict.input_checks import check_cases, read_model_spec
 from segcls3d.predict.inputs import collect_cases
-from segcls3d.summarize import write_classification_csv
+from segcls3d.predict.resume import PredictRecords, file_stamp, job_settings
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -21,11 +26,21 @@ PathLike = Union[str, Path]
 
 @dataclass
 class PredictionReport:
-    """What a predict run produced: rows written and cases that failed (with the reason)."""
+    """What a predict run produced.
+
+    Attributes:
+        rows: the rows of classification.csv (this run's cases and kept ones of earlier runs).
+        failures: cases that could not be predicted, with the reason.
+        csv_path: classification.csv, or None when it has no row.
+        predicted: cases predicted by this run.
+        skipped: cases whose earlier result (same model, settings and inputs) was kept.
+    """
 
     rows: list[dict] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     csv_path: Optional[Path] = None
+    predicted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 def predict_folder(
@@ -36,18 +51,34 @@ def predict_folder(
     save_probabilities: bool = False,
     previous_stage_dir: Optional[PathLike] = None,
     cases: Optional[Sequence[str]] = None,
+    overwrite: bool = False,
+    check_inputs: bool = True,
 ) -> PredictionReport:
-    """Predict every case of ``input_dir``; a failing case is reported and the others go on."""
+    """Predict every case of ``input_dir``; a failing case is reported and the others go on.
+
+    Cases already predicted into ``output_dir`` with the same model, settings and inputs are skipped.
+    ``check_inputs``: read every NIfTI input to its end first (truncated, 4D, or 2D-for-3D inputs
+    become failures of their case); the CLI does it before loading the model and passes False.
+
+    Raises:
+        InputDataError: ``output_dir`` holds results of other settings, or masks/a table that
+            segcls3d predict did not write, and not ``overwrite`` (which deletes them).
+    """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ending = model.dataset_json["file_ending"]
     num_channels = len(model.dataset_json.get("channel_names", model.dataset_json.get("modality", {})))
-    found, report_failures = collect_cases(input_dir, ending, num_channels)
+    if check_inputs:
+        found, report_failures = check_cases(input_dir, read_model_spec(model.folder))
+    else:
+        found, report_failures = collect_cases(input_dir, ending, num_channels)
     if cases is not None:
         found = {k: v for k, v in found.items() if k in set(cases)}
     report = PredictionReport(failures=dict(report_failures))
     if hasattr(summarizer, "check_model"):  # trained summarizers refuse a model with another label set
         summarizer.check_model(model)
+    store = PredictRecords(out, job_settings(model, summarizer, save_probabilities, previous_stage_dir), ending)
+    store.start(list(found), inputs=[f for files in found.values() for f in files], overwrite=overwrite)
     write_json_atomic(out / "classes.json", {
         "classes": {c.name: list(c.label_ids) for c in model.classes},
         "labels": model.dataset_json.get("labels", {}),
@@ -60,13 +91,23 @@ def predict_folder(
             if not previous.is_file():
                 report.failures[case_id] = f"no previous-stage prediction {previous}"
                 continue
+        inputs = [file_stamp(f) for f in [*files, *([previous] if previous is not None else [])]]
+        if store.is_done(case_id, inputs):
+            report.skipped.append(case_id)
+            continue
+        store.forget(case_id)
         try:
-            report.rows.append(predict_case(model, files, summarizer, out, case_id, save_probabilities, previous))
+            row = predict_case(model, files, summarizer, out, case_id, save_probabilities, previous)
         except Exception as exc:  # noqa: BLE001 - one bad case must not stop the others
             logger.debug("case %s failed", case_id, exc_info=True)
             report.failures[case_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        store.finish(case_id, inputs, row, case_outputs(model, case_id, save_probabilities))
+        report.predicted.append(case_id)
     for case_id, reason in sorted(report.failures.items()):
         logger.error("case '%s' was not predicted: %s", case_id, reason)
-    if report.rows:
-        report.csv_path = write_classification_csv(out / "classification.csv", report.rows)
+    logger.info("%s: predicted %d case(s), skipped %d already predicted with the same model, settings and inputs",
+                out, len(report.predicted), len(report.skipped))
+    report.rows = [store.rows[k] for k in sorted(store.rows)]
+    report.csv_path = store.write_table()
     return report

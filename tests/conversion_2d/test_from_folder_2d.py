@@ -11,7 +11,7 @@ import pytest
 import SimpleITK as sitk
 from fake_inputs_2d import box_mask, gradient, load_script, write_csv, write_jpeg, write_png
 
-from segcls3d.errors import InputDataError, LabelFileError
+from segcls3d.errors import LabelFileError
 from segcls3d.labels import CaseLabels, load_class_definitions
 
 DCMQI = Path(__file__).resolve().parents[3] / "shared" / "data" / "dcmqi_ct3slice"
@@ -97,7 +97,7 @@ def test_rgb_folder_broken_image_resume_and_nnunet_check(tmp_path, capsys):
     assert set(CaseLabels.from_raw_dataset(out).case_ids) == {"a", "b", "c", "d", "t"}
 
 
-def test_mixed_gray_and_colour_need_an_explicit_channel_mode(tmp_path):
+def test_mixed_gray_and_colour_auto_gives_rgb_for_all(tmp_path):
     script = load_script("Dataset_from_folder")
     write_png(tmp_path / "images" / "g.png", gradient(SHAPE).astype(np.uint8))
     write_png(tmp_path / "images" / "c.png", colour_image(1))
@@ -106,9 +106,12 @@ def test_mixed_gray_and_colour_need_an_explicit_channel_mode(tmp_path):
     write_csv(tmp_path / "labels.csv", ["case_id", "lesion"], [["g", 0], ["c", 0]])
     argv = ["--images", str(tmp_path / "images"), "--masks", str(tmp_path / "masks"), "--labels",
             str(tmp_path / "labels.csv"), "--name", "Dataset951_Mixed", "-o", str(tmp_path / "out")]
-    with pytest.raises(InputDataError, match="different channel counts.*--channels rgb"):
-        script.main(argv)
+    assert script.main(argv) == 0  # one colour image: every case gets R, G, B (the gray one repeated)
+    assert (tmp_path / "out" / "imagesTr" / "g_0002.nii.gz").is_file()
+    assert json.loads((tmp_path / "out" / "dataset.json").read_text())["channel_names"] == {"0": "R", "1": "G",
+                                                                                           "2": "B"}
     assert script.main(argv + ["--channels", "gray", "-o", str(tmp_path / "out_gray")]) == 0
+    assert not (tmp_path / "out_gray" / "imagesTr" / "c_0001.nii.gz").exists()
 
 
 def test_bad_labels_csv_is_a_clear_error(tmp_path):

@@ -1,4 +1,4 @@
-"""collect_cases: nnU-Net channel naming, one file per case, per-case problems, ignored files."""
+"""collect_cases: nnU-Net channel naming, one file per case, .nii and .nii.gz, per-case problems, ignored files."""
 from __future__ import annotations
 
 import pytest
@@ -53,10 +53,31 @@ def test_missing_channel_is_a_problem_of_that_case_only(tmp_path):
 
 def test_hidden_temp_and_other_files_are_ignored(tmp_path):
     folder = _touch(tmp_path / "in", "a_0000.nii.gz", ".a_0000.nii.gz", ".tmp_x_b_0000.nii.gz", "._a_0000.nii.gz",
-                    "a_0000.nii.gz.part", "notes.txt", "b_0000.nii", "c_0000.mha")
+                    "a_0000.nii.gz.part", "notes.txt", "c_0000.mha", ".d_0000.nii")
     (folder / "sub_0000.nii.gz").mkdir()
     cases, problems = collect_cases(folder, ".nii.gz", 1)
     assert _names(cases) == {"a": ["a_0000.nii.gz"]} and problems == {}
+
+
+@pytest.mark.parametrize("model_ending", [".nii.gz", ".nii"])
+def test_nii_and_nii_gz_are_both_read_for_nifti_models(tmp_path, model_ending):
+    """nnU-Net's readers read both; a .nii file is a case, not silently skipped."""
+    folder = _touch(tmp_path / "in", "a_0000.nii.gz", "a_0001.nii", "b_0000.nii", "b_0001.nii", "c_0000.nii")
+    cases, problems = collect_cases(folder, model_ending, 2)
+    assert _names(cases) == {"a": ["a_0000.nii.gz", "a_0001.nii"], "b": ["b_0000.nii", "b_0001.nii"]}
+    assert list(problems) == ["c"] and "c_0001" + model_ending in problems["c"]
+    cases, problems = collect_cases(_touch(tmp_path / "one", "scan.nii", "x_0000.nii.gz"), model_ending, 1)
+    assert _names(cases) == {"scan": ["scan.nii"], "x": ["x_0000.nii.gz"]} and problems == {}
+
+
+def test_same_channel_in_two_files_is_a_problem_of_that_case(tmp_path):
+    folder = _touch(tmp_path / "in", "a_0000.nii.gz", "a_0000.nii", "b.nii.gz", "b_0000.nii.gz", "c_0000.nii.gz",
+                    "scan_0012.nii", "scan_0012.nii.gz")
+    cases, problems = collect_cases(folder, ".nii.gz", 1)
+    assert _names(cases) == {"c": ["c_0000.nii.gz"]}
+    assert set(problems) == {"a", "b", "scan_0012"}
+    assert "a_0000.nii" in problems["a"] and "a_0000.nii.gz" in problems["a"] and "several files" in problems["a"]
+    assert "b.nii.gz" in problems["b"] and "b_0000.nii.gz" in problems["b"]
 
 
 def test_other_file_ending(tmp_path):
@@ -76,7 +97,7 @@ def test_missing_or_empty_folder(tmp_path):
         collect_cases(tmp_path / "nope", ".nii.gz", 1)
     assert "nope" in str(info.value)
     empty = _touch(tmp_path / "empty", "readme.txt", ".hidden.nii.gz")
-    with pytest.raises(InputDataError, match=r"no '\*\.nii\.gz' files in"):
+    with pytest.raises(InputDataError, match=r"no '\*\.nii\.gz' or '\*\.nii' files in"):
         collect_cases(empty, ".nii.gz", 1)
     a_file = _touch(tmp_path / "f", "x.nii.gz") / "x.nii.gz"
     with pytest.raises(InputDataError, match="does not exist"):

@@ -30,12 +30,16 @@ from segcls3d.conversion.splits import write_split_list, write_splits
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, dataset_name: str, default_channels: str = "auto") -> None:
-    """Add the runner options, ``-o/--out`` and ``--channels`` to a converter's parser."""
+    """Add the runner options, ``-o/--out`` and ``--channels`` to a converter's parser (and say where splits go)."""
     add_output_argument(parser, dataset_name)
+    note = ("splits_final.json is written into the output folder and, when nnUNet_preprocessed is set, also into "
+            "$nnUNet_preprocessed/<output folder name>/ (outside -o; that is where nnU-Net reads it).")
+    parser.epilog = f"{parser.epilog}\n\n{note}" if parser.epilog else note
     add_runner_arguments(parser)
     parser.add_argument("--channels", choices=CHANNEL_MODES, default=default_channels,
-                        help="auto: gray unless the image has real colour; gray: colour -> luminance; rgb: three "
-                             f"channel files (default {default_channels})")
+                        help="auto: rgb when any image of the dataset has real colour, else gray (decided once, before "
+                             "converting); gray: colour -> luminance; rgb: three channel files "
+                             f"(default {default_channels})")
 
 
 def run_converter(args: argparse.Namespace, cases: Sequence[Case2D], spec: Dataset2DSpec, dataset_name: str, *,

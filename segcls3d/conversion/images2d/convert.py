@@ -6,7 +6,9 @@ read (:mod:`~segcls3d.conversion.images2d.reading`), turned into single-slice vo
 :func:`segcls3d.conversion.dataset_writer.write_case` under the shared resumable runner.
 
 The case table is stored once in a temporary pickle next to the output and each worker loads it
-once, so parallel runs do not send the whole table with every case.
+once, so parallel runs do not send the whole table with every case. A pickle (or a half-written
+case file) left by a killed run is removed by the next unsharded run or ``--merge``
+(:mod:`~segcls3d.conversion.leftovers`).
 
 Example:
     >>> cases = [Case2D("a", "a.png", MaskFiles(("a_mask.png",)), {"lesion": 1.0})]  # doctest: +SKIP
@@ -23,9 +25,11 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from segcls3d.conversion.dataset_writer import write_case
+from segcls3d.conversion.images2d.channel_probe import dataset_channels
 from segcls3d.conversion.images2d.mask_io import MaskSource
 from segcls3d.conversion.images2d.reading import read_image_2d
 from segcls3d.conversion.images2d.single_slice import single_slice_channels, single_slice_mask
+from segcls3d.conversion.leftovers import CASE_TABLE_PREFIX, CASE_TABLE_SUFFIX, remove_leftovers
 from segcls3d.conversion.runner import CaseResult, run_cases
 from segcls3d.errors import InputDataError
 
@@ -99,6 +103,9 @@ def run_2d(
 ) -> list[CaseResult]:
     """Convert all cases with :func:`segcls3d.conversion.runner.run_cases` (resumable, sharded).
 
+    ``channels="auto"`` is decided once for the whole dataset before converting (every shard
+    decides the same): ``"rgb"`` when any image has real colour, else ``"gray"``.
+
     Raises:
         ValueError: duplicated case ids.
     """
@@ -109,13 +116,18 @@ def run_2d(
         seen: set[str] = set()
         dupes = sorted({c.case_id for c in cases if c.case_id in seen or seen.add(c.case_id)})
         raise ValueError(f"duplicated case ids: {dupes[:10]}")
-    fd, table_path = tempfile.mkstemp(prefix=".cases2d_", suffix=".pkl", dir=out_dir)
+    if channels == "auto":
+        channels = dataset_channels(c.image for c in cases)
+    if shard is None:  # before our own table exists; other shards may be running into out_dir
+        remove_leftovers(out_dir)
+    fd, table_path = tempfile.mkstemp(prefix=CASE_TABLE_PREFIX, suffix=CASE_TABLE_SUFFIX, dir=out_dir)
     try:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(table, handle)
         convert_one = functools.partial(_convert_from_table, table_path, str(out_dir), channels,
                                         tuple(default_spacing))
-        return run_cases(list(table), convert_one, out_dir, num_processes=num_processes, shard=shard, desc=desc)
+        return run_cases(list(table), convert_one, out_dir, num_processes=num_processes, shard=shard, desc=desc,
+                         clean_leftovers=False)
     finally:
         _load_table.cache_clear()
         os.unlink(table_path)

@@ -7,9 +7,10 @@ Every reader returns an :class:`Image2D`: the pixels as ``(H, W)`` (grayscale) o
 Colour rules (decided once, used by every 2D converter):
 
 * RGBA / LA drop the alpha channel; palette images are expanded to RGB.
-* ``channels="auto"``: an RGB image whose three channels are identical is stored as grayscale
-  (1 channel); a real colour image keeps 3 channels. All cases of one dataset must end up with the
-  same channel count (the converters check this), so colour datasets use ``channels="rgb"``.
+* ``channels="auto"``: for one image, an RGB image whose three channels are identical is stored as
+  grayscale (1 channel); a real colour image keeps 3 channels. The converters decide ``auto`` once
+  per dataset instead (:mod:`~segcls3d.conversion.images2d.channel_probe`: ``rgb`` when any image
+  has colour), because all cases of a dataset must have the same channel count.
 * ``channels="gray"``: colour images are turned into luminance (ITU-R 601, as Pillow's ``"L"``)
   with a warning; ``channels="rgb"``: grayscale images are repeated into 3 channels.
 

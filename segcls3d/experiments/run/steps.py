@@ -149,7 +149,7 @@ def load_for_prediction(model_folder: Path, folds: Sequence[int], device: str, m
 
 def predict_and_evaluate(model: LoadedModel, prepared: PreparedDataset, summarizer, out_dir: Path) -> Evaluation:
     """``segcls3d predict`` on the test images, ``segcls3d evaluate`` against the test labels (and masks, if any)."""
-    report = predict_folder(model, prepared.raw / "imagesTs", out_dir, summarizer)
+    report = predict_folder(model, prepared.raw / "imagesTs", out_dir, summarizer, overwrite=True)  # a redo replaces
     if report.csv_path is None:
         raise SegCls3dError(f"{prepared.name}: no test case could be predicted ({len(report.failures)} failed)")
     labels = CaseLabels.from_raw_dataset(prepared.raw)
