@@ -115,7 +115,7 @@ def initialize_predictor(predictor, folder: Path, checkpoints: Sequence[Path]) -
     if "plans_manager" in inspect.signature(trainer_class.build_network_architecture).parameters:
         network = trainer_class.build_network_architecture(plans_manager, configuration_manager, num_input_channels,
                                                            num_output_channels, enable_deep_supervision=False)
-    else:  # the signature older nnU-Net versions (and our trainers) use
+    else:  # the signature of older nnU-Net trainers
         network = trainer_class.build_network_architecture(
             configuration_manager.network_arch_class_name, configuration_manager.network_arch_init_kwargs,
             configuration_manager.network_arch_init_kwargs_req_import, num_input_channels, num_output_channels,
