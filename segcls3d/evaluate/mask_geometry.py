@@ -19,6 +19,7 @@ from typing import Optional
 import numpy as np
 
 from segcls3d.errors import InputDataError
+from segcls3d.io.image_header import read_image_header
 
 #: relative tolerance for spacing and origin (origin relative to the voxel size), absolute for direction
 GEOMETRY_RTOL = 1e-4
@@ -40,14 +41,7 @@ def read_grid(path: Path) -> MaskGrid:
     Raises:
         InputDataError: the file cannot be read.
     """
-    import SimpleITK as sitk
-
-    reader = sitk.ImageFileReader()
-    reader.SetFileName(str(path))
-    try:
-        reader.ReadImageInformation()
-    except RuntimeError as exc:
-        raise InputDataError(f"{path}: cannot be read as a mask ({str(exc).strip().splitlines()[-1]})") from None
+    reader = read_image_header(path, "mask")
     return MaskGrid(tuple(int(n) for n in reader.GetSize()), tuple(float(s) for s in reader.GetSpacing()),
                     tuple(float(o) for o in reader.GetOrigin()), tuple(float(d) for d in reader.GetDirection()))
 

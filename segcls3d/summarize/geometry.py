@@ -19,6 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from segcls3d.errors import InputDataError
+from segcls3d.io.image_header import read_image_header
 
 logger = logging.getLogger(__name__)
 
@@ -75,18 +76,7 @@ class ImageGeometry:
         Raises:
             InputDataError: the file is missing or SimpleITK cannot read its header.
         """
-        import SimpleITK as sitk
-
-        path = Path(path)
-        if not path.is_file():
-            raise InputDataError(f"{path}: image file not found")
-        reader = sitk.ImageFileReader()
-        reader.SetFileName(str(path))
-        try:
-            reader.ReadImageInformation()
-        except RuntimeError as exc:
-            raise InputDataError(f"{path}: cannot read image header ({str(exc).strip().splitlines()[-1]})") from exc
-        return cls.from_sitk_image(reader)
+        return cls.from_sitk_image(read_image_header(path))
 
     def voxel_to_world(self, index_zyx: Sequence[float]) -> tuple[float, ...]:
         """Continuous voxel index (z, y, x) -> world point (x, y, z) in mm.
