@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 from segcls3d import __version__
 from segcls3d.errors import SegCls3dError
 
-COMMANDS: tuple[str, ...] = ("synth", "plans", "predict", "evaluate", "demo", "summarize", "pseudolabel",
+COMMANDS: tuple[str, ...] = ("synth", "plans", "splits", "predict", "evaluate", "demo", "summarize", "pseudolabel",
                              "experiment", "report")
 
 logger = logging.getLogger("segcls3d")

@@ -14,10 +14,9 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from segcls3d.io import write_json_atomic
+from segcls3d.labels.folds import SPLITS_FILENAME
 
 logger = logging.getLogger(__name__)
-
-SPLITS_FILENAME = "splits_final.json"
 
 
 def grouped_splits(

@@ -26,6 +26,16 @@ def find_labels_csv(dataset_name: str) -> Optional[Path]:
     return None
 
 
+def read_case_labels(dataset_name: str, preprocessed_folder: str, identifiers: Sequence[str],
+                     classes: Sequence[ClassDefinition], channel_groups: Mapping[str, Sequence[int]],
+                     has_regions: bool) -> tuple[CaseLabels, Optional[Path]]:
+    """The training cases' labels from the dataset's CSV, else from the masks; also the CSV used (or None)."""
+    csv = find_labels_csv(dataset_name)
+    if csv is not None:
+        return labels_from_csv(csv, identifiers, [c.name for c in classes]), csv
+    return labels_from_masks(preprocessed_folder, identifiers, classes, channel_groups, has_regions), None
+
+
 def labels_from_csv(csv: Path, identifiers: Sequence[str], class_names: Sequence[str]) -> CaseLabels:
     """Read and validate the CSV; every training case must have a row.
 
@@ -49,13 +59,18 @@ def labels_from_masks(preprocessed_folder: str, identifiers: Sequence[str], clas
     names = [c.name for c in classes]
     table = {}
     for case in identifiers:
-        locations = load_pickle(join(preprocessed_folder, case + ".pkl")).get("class_locations", {})
+        locations = class_locations(preprocessed_folder, case)
         unannotated = any(isinstance(k, tuple) and k and k[0] == -1 and not len(v) for k, v in locations.items())
         if unannotated:  # all voxels are `ignore`: the mask says nothing about the classes
             table[case] = [np.nan] * len(names)
             continue
         table[case] = [_present(c, locations, has_regions) if c.name in channel_groups else np.nan for c in classes]
     return CaseLabels(table, names, source="masks")
+
+
+def class_locations(preprocessed_folder: str, case: str) -> dict:
+    """The foreground locations nnU-Net's preprocessor stored for ``case`` (``{label or region: voxels}``)."""
+    return load_pickle(join(preprocessed_folder, case + ".pkl")).get("class_locations") or {}
 
 
 def _present(definition: ClassDefinition, locations: Mapping, has_regions: bool) -> float:

@@ -22,7 +22,6 @@ from segcls3d.model.losses import masked_bce_with_logits
 from segcls3d.model.whole_image import classify_whole_image
 from segcls3d.summarize import head_row
 from segcls3d.training.case_data import load_network_input
-from segcls3d.training.dataloaders import build_augmenters
 from segcls3d.training.logging_keys import moving_average, moving_averages
 from segcls3d.training.patch_scores import per_class_auroc
 from segcls3d.training.progress_plot import plot_classifier_progress
@@ -32,7 +31,13 @@ from segcls3d.training.whole_image_loader import WholeImageDataLoader
 
 
 class nnUNetTrainerCls(nnUNetTrainerSegCls):
-    """Classification baseline: the plan's encoder + global pooling + linear head, whole images."""
+    """Classification baseline: the plan's encoder + global pooling + linear head, whole images.
+
+    Its batches are class-balanced like SegCls's (``positive_fraction``), so the comparison stays fair;
+    ``nnUNetTrainerClsUniformSampling`` reproduces the paper's unbalanced setting.
+    """
+
+    loader_class = WholeImageDataLoader
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
                  device: torch.device = torch.device("cuda")):
@@ -61,9 +66,6 @@ class nnUNetTrainerCls(nnUNetTrainerSegCls):
 
     def _build_loss(self):
         return masked_bce_with_logits
-
-    def get_dataloaders(self):
-        return build_augmenters(self, WholeImageDataLoader)
 
     def _step(self, batch: dict):
         data = batch["data"].to(self.device, non_blocking=True)

@@ -5,11 +5,15 @@
 """
 from __future__ import annotations
 
-from typing import Type
+from typing import Any, Mapping, Type
 
 
-def build_augmenters(trainer, loader_class: Type, val_loader_class: Type | None = None):
-    """Return (train, val) augmenters for ``trainer`` using ``loader_class`` for sampling."""
+def build_augmenters(trainer, loader_class: Type, val_loader_class: Type | None = None,
+                     train_options: Mapping[str, Any] | None = None, val_options: Mapping[str, Any] | None = None):
+    """Return (train, val) augmenters for ``trainer`` using ``loader_class`` for sampling.
+
+    ``train_options`` / ``val_options`` are extra loader arguments (``sampling_probabilities``, ...).
+    """
     from batchgenerators.dataloading.nondet_multi_threaded_augmenter import NonDetMultiThreadedAugmenter
     from batchgenerators.dataloading.single_threaded_augmenter import SingleThreadedAugmenter
     from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
@@ -34,9 +38,9 @@ def build_augmenters(trainer, loader_class: Type, val_loader_class: Type | None 
     common = dict(oversample_foreground_percent=trainer.oversample_foreground_percent, sampling_probabilities=None,
                   pad_sides=None, probabilistic_oversampling=trainer.probabilistic_oversampling)
     dl_tr = loader_class(dataset_tr, trainer.batch_size, initial_patch_size, patch_size, lm,
-                         transforms=tr_transforms, **common)
+                         transforms=tr_transforms, **{**common, **(train_options or {})})
     dl_val = (val_loader_class or loader_class)(dataset_val, trainer.batch_size, patch_size, patch_size, lm,
-                                                transforms=val_transforms, **common)
+                                                transforms=val_transforms, **{**common, **(val_options or {})})
     n_proc = get_allowed_n_proc_DA()
     if n_proc == 0:
         gen_tr, gen_val = SingleThreadedAugmenter(dl_tr, None), SingleThreadedAugmenter(dl_val, None)

@@ -12,6 +12,8 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from segcls3d.training.schedules import Schedule
@@ -20,8 +22,8 @@ _CUDA = torch.device("cuda")
 
 
 class ScheduleMixin:
-    """Sets ``schedule = (epochs, iterations per epoch, validation iterations)`` after the trainer's
-    own ``__init__``; ``None`` keeps nnU-Net's value.
+    """Sets ``schedule = (epochs, iterations per epoch, validation iterations)`` and ``learning_rate``
+    (the initial one) after the trainer's own ``__init__``; ``None`` keeps nnU-Net's value.
 
     ``final_validation_needs_npz``: skip nnU-Net's final validation unless its probabilities are
     exported (``--npz``). The experiment suite tests every model on a separate test set, so the
@@ -30,6 +32,7 @@ class ScheduleMixin:
 
     schedule: Schedule = (None, None, None)
     final_validation_needs_npz: bool = False
+    learning_rate: Optional[float] = None  # None keeps nnU-Net's initial_lr
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict, device: torch.device = _CUDA):
         super().__init__(plans, configuration, fold, dataset_json, device)
@@ -40,6 +43,8 @@ class ScheduleMixin:
             self.num_iterations_per_epoch = iterations
         if val_iterations is not None:
             self.num_val_iterations_per_epoch = val_iterations
+        if self.learning_rate is not None:
+            self.initial_lr = self.learning_rate
 
     def perform_actual_validation(self, save_probabilities: bool = False):
         if self.final_validation_needs_npz and not save_probabilities:

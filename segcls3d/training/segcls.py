@@ -4,6 +4,11 @@ Training itself is stock nnU-Net. What the class adds:
 
 * the image-level labels (``classification_labels.csv`` or derived from the masks), validated
   before nnU-Net starts its data loaders (a bad file stops ``nnUNetv2_train`` with one line);
+* label-aware sampling (``training/sampling.py``): ``positive_fraction`` of each training batch comes
+  from positive cases, and foreground-forced samples come from cases with foreground (validation
+  patches likewise, with ``validation_positive_fraction``); None keeps nnU-Net's uniform draw;
+* folds stratified by the labels when the dataset has no ``splits_final.json`` yet, and a loud
+  warning when the validation fold has no positive case of a class;
 * each validation epoch, the rule-based g summarizes every validation patch and ``val_auroc`` /
   ``val_auroc_per_class`` (a "pseudo AUROC") are logged next to nnU-Net's pseudo Dice;
 * the final validation summarizes the full validation cases into ``validation/classification.csv``
@@ -21,23 +26,36 @@ from typing import List, Optional
 
 import numpy as np
 import torch
+from nnunetv2.training.dataloading.nnunet_dataset import infer_dataset_class
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from segcls3d.errors import SegCls3dError
 from segcls3d.labels import LABELS_FILENAME, CaseLabels, class_definitions
+from segcls3d.labels.folds import SPLITS_FILENAME, folds_without_positives
 from segcls3d.model.class_channels import class_channel_groups
 from segcls3d.model.plans_classes import store_classes
 from segcls3d.summarize import RuleBasedSummarizer
-from segcls3d.training.case_labels import find_labels_csv, labels_from_csv, labels_from_masks
+from segcls3d.training.case_labels import class_locations, read_case_labels
 from segcls3d.training.case_validation import report_case_validation
+from segcls3d.training.dataloaders import build_augmenters
+from segcls3d.training.label_aware_loader import LabelAwareDataLoader
 from segcls3d.training.logging_keys import mean_known, register_logging_keys
 from segcls3d.training.patch_labels import patch_class_labels
 from segcls3d.training.patch_scores import patch_scores, per_class_auroc
+from segcls3d.training.sampling import DEFAULT_POSITIVE_FRACTION, case_sampling_probabilities, has_foreground
+from segcls3d.training.splits import write_stratified_splits
 from segcls3d.training.validation_summary import summarize_probability_files
 
 
 class nnUNetTrainerSegCls(nnUNetTrainer):
     """nnU-Net segmentation training; validation also reports the image-level AUROC of the rule-based g."""
+
+    #: share of positive cases per training batch; None: nnU-Net's uniform draw (``...UniformSampling`` variants)
+    positive_fraction: Optional[float] = DEFAULT_POSITIVE_FRACTION
+    #: the same for the validation patches behind the pseudo Dice and pseudo AUROC
+    validation_positive_fraction: Optional[float] = DEFAULT_POSITIVE_FRACTION
+    #: nnU-Net's patch loader with label-aware sampling; the classifier swaps in whole images
+    loader_class = LabelAwareDataLoader
 
     def __init__(self, plans: dict, configuration: str, fold: int, dataset_json: dict,
                  device: torch.device = torch.device("cuda")):
@@ -70,6 +88,7 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
             self.load_case_labels()
         except SegCls3dError as exc:  # a user error: one clear line from nnUNetv2_train, no traceback
             raise SystemExit(f"segcls3d: {exc}") from None
+        self.warn_on_validation_fold()
         super().on_train_start()
 
     def load_case_labels(self) -> CaseLabels:
@@ -77,19 +96,63 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
         if self.case_labels is not None:
             return self.case_labels
         identifiers = self.dataset_class.get_identifiers(self.preprocessed_dataset_folder)
-        csv = find_labels_csv(self.plans_manager.dataset_name)
-        if csv is not None:
-            self.case_labels = labels_from_csv(csv, identifiers, self.class_names)
-            self.print_to_log_file(f"segcls3d: image-level labels from {csv}")
-        else:
-            self.case_labels = labels_from_masks(self.preprocessed_dataset_folder, identifiers, self.class_definitions,
-                                                 self.channel_groups, self.label_manager.has_regions)
-            self.print_to_log_file(f"segcls3d: no {LABELS_FILENAME} found for {self.plans_manager.dataset_name}; "
-                                   "image-level labels derived from the masks")
+        self.case_labels, csv = read_case_labels(self.plans_manager.dataset_name, self.preprocessed_dataset_folder,
+                                                 identifiers, self.class_definitions, self.channel_groups,
+                                                 self.label_manager.has_regions)
+        self.print_to_log_file(f"segcls3d: image-level labels from {csv}" if csv is not None else
+                               f"segcls3d: no {LABELS_FILENAME} found for {self.plans_manager.dataset_name}; "
+                               "image-level labels derived from the masks")
         if csv is not None and self.local_rank == 0 and self.output_folder_base is not None:
             Path(self.output_folder_base).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(csv, Path(self.output_folder_base) / LABELS_FILENAME)
         return self.case_labels
+
+    # --- folds and sampling ---------------------------------------------------------------------
+    def do_split(self):
+        """nnU-Net's split; where nnU-Net would write a random one, folds stratified by the labels instead."""
+        if self.dataset_class is None:
+            self.dataset_class = infer_dataset_class(self.preprocessed_dataset_folder)
+        splits_file = Path(self.preprocessed_dataset_folder_base) / SPLITS_FILENAME
+        if self.fold != "all" and self.local_rank == 0 and not splits_file.is_file():
+            try:
+                identifiers = self.dataset_class.get_identifiers(self.preprocessed_dataset_folder)
+                write_stratified_splits(splits_file, identifiers, self.load_case_labels())
+                self.print_to_log_file(f"segcls3d: wrote {splits_file} (folds stratified by the image-level labels)")
+            except (SegCls3dError, ValueError) as exc:  # nnU-Net's random split follows
+                self.print_to_log_file(f"segcls3d: no stratified folds ({exc})")
+        return super().do_split()
+
+    def warn_on_validation_fold(self) -> None:
+        """Warn loudly when the validation fold has no positive case of a class that has positives."""
+        if self.fold == "all":
+            return
+        _, val_keys = self.do_split()
+        labels = self.load_case_labels()
+        everything = {c: labels[c] for c in labels.case_ids}
+        for _, name in folds_without_positives([{"val": val_keys}], everything, self.class_names):
+            self.print_to_log_file(
+                f"segcls3d: WARNING: fold {self.fold} has no positive case of class '{name}' among its "
+                f"{len(val_keys)} validation cases: its pseudo Dice and pseudo AUROC stay undefined. Use folds "
+                "stratified by the labels (segcls3d splits) or another fold.", also_print_to_console=True)
+
+    def sampling_options(self, keys, positive_fraction: Optional[float]) -> dict:
+        """LabelAwareDataLoader arguments for the cases ``keys``; empty (nnU-Net's draw) when the fraction is None."""
+        if positive_fraction is None:
+            return {}
+        keys = [str(k) for k in keys]
+        probabilities = case_sampling_probabilities(self.load_case_labels().batch(keys), positive_fraction)
+        annotated = tuple([-1] + self.label_manager.all_labels)
+        folder = self.preprocessed_dataset_folder
+        foreground = {k for k in keys if has_foreground(class_locations(folder, k), annotated)}
+        return {"case_probabilities": None if probabilities is None else dict(zip(keys, probabilities)),
+                "foreground_cases": foreground}
+
+    def get_dataloaders(self):
+        """nnU-Net's augmentation pipeline with label-aware sampling (``positive_fraction``)."""
+        tr_keys, val_keys = self.do_split()
+        return build_augmenters(self, self.loader_class,
+                                train_options=self.sampling_options(tr_keys, self.positive_fraction),
+                                val_options=self.sampling_options(val_keys, self.validation_positive_fraction))
 
     def batch_case_labels(self, keys) -> torch.Tensor:
         """(B, n_classes) float tensor of the case labels of a batch (NaN = unknown)."""

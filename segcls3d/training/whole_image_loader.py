@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 from threadpoolctl import threadpool_limits
 
 from segcls3d.model.whole_image import fit_to_canvas, spatial_for_patch
+from segcls3d.training.label_aware_loader import LabelAwareDataLoader
 
 
-class WholeImageDataLoader(nnUNetDataLoader):
-    """Same sampling, transforms and batch format as nnU-Net's loader; each sample is a whole case.
+class WholeImageDataLoader(LabelAwareDataLoader):
+    """Same case sampling, transforms and batch format as the patch loader; each sample is a whole case.
 
     The case is shrunk to fit ``final_patch_size`` and centered on a ``patch_size`` canvas (the larger
     initial patch for training), so nnU-Net's centered spatial augmentation keeps all of it in view.

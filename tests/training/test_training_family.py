@@ -20,6 +20,7 @@ from segcls3d.training.semisup.soft_targets import nnUNetTrainerSoftTargets
 TRAINERS = Path(__file__).resolve().parents[2] / "trainers"
 IDEAS = ["nnUNetTrainerSegCls", "nnUNetTrainerCls", "nnUNetTrainerMultitask", "nnUNetTrainerMeanTeacher",
          "nnUNetTrainerCrossTeach", "nnUNetTrainerSoftTargets"]
+UNIFORM = [f"nnUNetTrainer{idea}UniformSampling" for idea in ("SegCls", "Cls", "Multitask")]
 SCHEDULED = [f"nnUNetTrainer{idea}{suffix}" for idea in ("SegCls", "Cls", "Multitask")
              for suffix in ("_5epochs", "_demo", "_exp")]
 
@@ -36,7 +37,7 @@ def _exported() -> dict[str, type]:
 
 
 def test_the_short_list_of_trainer_names():
-    assert sorted(_exported()) == sorted(IDEAS + SCHEDULED)
+    assert sorted(_exported()) == sorted(IDEAS + UNIFORM + SCHEDULED)
 
 
 @pytest.mark.parametrize("cls, bases", [
@@ -49,6 +50,16 @@ def test_the_short_list_of_trainer_names():
 ])
 def test_each_trainer_subclasses_its_nearest_relative(cls, bases):
     assert cls.__bases__ == bases
+
+
+def test_uniform_sampling_variants_only_switch_sampling_off():
+    exported = _exported()
+    for name in UNIFORM:
+        idea = exported[name.replace("UniformSampling", "")]
+        assert exported[name].__bases__ == (idea,)
+        assert exported[name].positive_fraction is None and idea.positive_fraction == 0.5
+        assert set(vars(exported[name])) - {"__module__", "__doc__", "__qualname__", "__firstlineno__",
+                                            "__static_attributes__"} == {"positive_fraction"}
 
 
 def test_schedules_only_add_the_schedule_mixin():
@@ -72,3 +83,30 @@ def test_nnunet_finds_every_name_in_trainers_and_no_test_schedule(monkeypatch):
         assert find_objects.recursive_find_trainer_class_by_name(name).__name__ == name
     with pytest.raises(RuntimeError):
         find_objects.recursive_find_trainer_class_by_name("nnUNetTrainerSegCls_smoke")
+
+
+class _Stock:
+    """nnU-Net's trainer attributes that ScheduleMixin sets."""
+
+    def __init__(self, plans, configuration, fold, dataset_json, device):
+        self.num_epochs, self.num_iterations_per_epoch, self.num_val_iterations_per_epoch = 1000, 250, 50
+        self.initial_lr = 1e-2
+
+
+def test_schedule_mixin_sets_iterations_and_the_initial_learning_rate():
+    from segcls3d.training.schedules import SHORT_SCHEDULE_LR
+
+    class Short(ScheduleMixin, _Stock):
+        schedule = (20, 40, None)
+        learning_rate = SHORT_SCHEDULE_LR
+
+    class Stock(ScheduleMixin, _Stock):
+        schedule = (5, None, None)
+
+    short, stock = Short({}, "2d", 0, {}, None), Stock({}, "2d", 0, {}, None)
+    assert (short.num_epochs, short.num_iterations_per_epoch, short.num_val_iterations_per_epoch) == (20, 40, 50)
+    assert short.initial_lr == 0.03 and stock.initial_lr == 1e-2
+    exported = _exported()
+    for name in SCHEDULED:
+        expected = SHORT_SCHEDULE_LR if name.endswith(("_demo", "_exp")) else None
+        assert exported[name].learning_rate == expected, name
