@@ -9,10 +9,11 @@ For each point of the experiment suite's CPU configuration (the default point, (
    cases (prevalence 0.5), planned and preprocessed by nnU-Net, ``cpu_tiny`` plans;
 2. folds stratified by the image-level labels (``segcls3d.training.splits``); the first fold whose
    validation part holds a positive case is trained (pseudo Dice is undefined without one);
-3. three arms, 20 epochs x 40 iterations, all validated on balanced patches:
-   ``nnUNetTrainerSegClsUniformSampling_conv`` (nnU-Net's uniform draw, initial learning rate 1e-2),
-   ``nnUNetTrainerSegCls_conv`` (label-aware sampling, 1e-2) and ``nnUNetTrainerSegClsShortLR_conv``
-   (label-aware sampling and the short schedules' 3e-2, as ``_exp`` trains);
+3. four arms, 20 epochs x 40 iterations, all validated on balanced patches:
+   ``uniform`` (nnU-Net's uniform draw, a third of each batch foreground-forced, initial learning rate
+   1e-2: the old default), ``label_aware`` (label-aware case sampling, otherwise the same),
+   ``label_aware_lr3e-2`` (and the short schedules' 3e-2) and ``default`` (and half of each batch
+   foreground-forced: what ``nnUNetTrainerSegCls_exp`` trains with now);
 4. iterations until the validation pseudo Dice (nnU-Net's ``mean_fg_dice``) first exceeds 0.5, and the
    test AUROC (1000-resample bootstrap CI) and Dice of the rule-based g (t = 0.5, the suite's tau).
 
@@ -51,8 +52,8 @@ BENCH_TRAINERS = Path(__file__).resolve().parent / "trainers"
 #: point -> (sweep, value): the suite's datasets
 POINTS = {"default": ("prevalence_low", 0.5), "prevalence_0.05": ("prevalence_low", 0.05),
           "radius_2.5": ("target_size", 2.5)}
-ARMS = {"label_aware": "nnUNetTrainerSegCls_conv", "uniform": "nnUNetTrainerSegClsUniformSampling_conv",
-        "label_aware_lr3e-2": "nnUNetTrainerSegClsShortLR_conv"}
+ARMS = {"uniform": "nnUNetTrainerSegClsUniformSampling_conv", "label_aware": "nnUNetTrainerSegCls_conv",
+        "label_aware_lr3e-2": "nnUNetTrainerSegClsShortLR_conv", "default": "nnUNetTrainerSegClsDefault_conv"}
 N_TRAIN, N_VAL, DICE_LEVEL = 80, 20, 0.5
 logger = logging.getLogger("convergence")
 
@@ -139,9 +140,10 @@ def write_report(records: dict[str, dict], out: Path) -> Path:
              "exceeds 0.5 (`> 800`: never), and the rule-based g on the 40 test images (prevalence 0.5). Mean [95% "
              "t-interval] over seeds. The ratio divides the uniform arm's mean iterations by the arm's, counting a "
              "run that never got there as 800 (a ratio with such runs is a lower bound).", "",
-             "Arms: `uniform` = nnU-Net's draw, initial learning rate 1e-2 (the old default); `label_aware` = "
-             "label-aware sampling, 1e-2; `label_aware_lr3e-2` = label-aware sampling and 3e-2 (the new `_exp` and "
-             "`_demo` schedules).", "",
+             "Arms: `uniform` = nnU-Net's uniform draw of cases, a third of each batch foreground-forced, initial "
+             "learning rate 1e-2 (the old default); `label_aware` = label-aware case sampling, otherwise the same; "
+             "`label_aware_lr3e-2` = and initial learning rate 3e-2; `default` = and half of each batch "
+             "foreground-forced (what `nnUNetTrainerSegCls_exp` and `_demo` train with now).", "",
              "| dim | point | arm | runs reaching Dice 0.5 | iterations to Dice 0.5 | ratio uniform / arm | "
              "test AUROC | test Dice (positives) |", "|---|---|---|---|---|---|---|---|"]
     for (dim, point), arms in sorted(by_cell.items()):

@@ -7,7 +7,8 @@ has no foreground to force, and an unforced one is a negative case 95 % of the t
 Here each case gets a probability such that the positive cases together carry ``positive_fraction``
 of the mass (each class an equal share of it, divided among its positive cases), the negative cases
 the rest, and cases with unknown labels keep their natural share. Foreground-forced samples are drawn
-from the cases whose mask has foreground, with the same weights restricted to them.
+from the cases whose mask has foreground, with the same weights restricted to them, and half of
+each batch is foreground-forced instead of nnU-Net's third.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 #: share of positive cases per batch (among cases with a known label) in our trainers' training loaders.
 DEFAULT_POSITIVE_FRACTION: float = 0.5
+#: share of each batch that is foreground-forced (nnU-Net: 0.33). Measured (benchmarks/convergence): with 0.33
+#: and batch 4 the small-target (radius 2.5) datasets left the all-background phase in 1 of 3 runs, with 0.5 in 3.
+DEFAULT_FOREGROUND_SHARE: float = 0.5
 
 
 def case_sampling_probabilities(labels: np.ndarray, positive_fraction: Optional[float] = DEFAULT_POSITIVE_FRACTION

@@ -5,8 +5,9 @@ Training itself is stock nnU-Net. What the class adds:
 * the image-level labels (``classification_labels.csv`` or derived from the masks), validated
   before nnU-Net starts its data loaders (a bad file stops ``nnUNetv2_train`` with one line);
 * label-aware sampling (``training/sampling.py``): ``positive_fraction`` of each training batch comes
-  from positive cases, and foreground-forced samples come from cases with foreground (validation
-  patches likewise, with ``validation_positive_fraction``); None keeps nnU-Net's uniform draw;
+  from positive cases, foreground-forced samples come from cases with foreground, and
+  ``foreground_share`` of the batch is forced (validation patches likewise, with
+  ``validation_positive_fraction``); None keeps nnU-Net's uniform draw and its third;
 * folds stratified by the labels when the dataset has no ``splits_final.json`` yet, and a loud
   warning when the validation fold has no positive case of a class;
 * each validation epoch, the rule-based g summarizes every validation patch and ``val_auroc`` /
@@ -42,7 +43,12 @@ from segcls3d.training.label_aware_loader import LabelAwareDataLoader
 from segcls3d.training.logging_keys import mean_known, register_logging_keys
 from segcls3d.training.patch_labels import patch_class_labels
 from segcls3d.training.patch_scores import patch_scores, per_class_auroc
-from segcls3d.training.sampling import DEFAULT_POSITIVE_FRACTION, case_sampling_probabilities, has_foreground
+from segcls3d.training.sampling import (
+    DEFAULT_FOREGROUND_SHARE,
+    DEFAULT_POSITIVE_FRACTION,
+    case_sampling_probabilities,
+    has_foreground,
+)
 from segcls3d.training.splits import write_stratified_splits
 from segcls3d.training.validation_summary import summarize_probability_files
 
@@ -54,6 +60,8 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
     positive_fraction: Optional[float] = DEFAULT_POSITIVE_FRACTION
     #: the same for the validation patches behind the pseudo Dice and pseudo AUROC
     validation_positive_fraction: Optional[float] = DEFAULT_POSITIVE_FRACTION
+    #: foreground-forced share of each batch (nnU-Net's oversample_foreground_percent); None keeps nnU-Net's 0.33
+    foreground_share: Optional[float] = DEFAULT_FOREGROUND_SHARE
     #: nnU-Net's patch loader with label-aware sampling; the classifier swaps in whole images
     loader_class = LabelAwareDataLoader
 
@@ -68,6 +76,8 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
         self._captured_output = None
         self.logging_keys: list[str] = []
         self.add_logging_keys("val_auroc", "val_auroc_per_class")
+        if self.foreground_share is not None:
+            self.oversample_foreground_percent = self.foreground_share
 
     def add_logging_keys(self, *keys: str) -> None:
         """Per-epoch log keys of this trainer (registered with nnU-Net's logger, again after loading)."""

@@ -1,4 +1,5 @@
-"""The paper's (and nnU-Net's) unbalanced sampling: each case drawn uniformly, label-aware sampling off.
+"""The paper's (and nnU-Net's) unbalanced sampling: each case drawn uniformly, a third of each batch
+foreground-forced; label-aware sampling off.
 
 Validation patches stay balanced (``validation_positive_fraction``), so a model trained either way is
 measured the same way.
@@ -14,15 +15,18 @@ class nnUNetTrainerSegClsUniformSampling(nnUNetTrainerSegCls):
     """SegCls with nnU-Net's uniform case draw in training."""
 
     positive_fraction = None
+    foreground_share = None
 
 
 class nnUNetTrainerClsUniformSampling(nnUNetTrainerCls):
     """The classification baseline without class-balanced batches (the paper's setting)."""
 
     positive_fraction = None
+    foreground_share = None
 
 
 class nnUNetTrainerMultitaskUniformSampling(nnUNetTrainerMultitask):
     """Multitask with nnU-Net's uniform case draw in training."""
 
     positive_fraction = None
+    foreground_share = None

@@ -58,8 +58,9 @@ def test_uniform_sampling_variants_only_switch_sampling_off():
         idea = exported[name.replace("UniformSampling", "")]
         assert exported[name].__bases__ == (idea,)
         assert exported[name].positive_fraction is None and idea.positive_fraction == 0.5
+        assert exported[name].foreground_share is None and idea.foreground_share == 0.5
         assert set(vars(exported[name])) - {"__module__", "__doc__", "__qualname__", "__firstlineno__",
-                                            "__static_attributes__"} == {"positive_fraction"}
+                                            "__static_attributes__"} == {"positive_fraction", "foreground_share"}
 
 
 def test_schedules_only_add_the_schedule_mixin():
