@@ -9,12 +9,15 @@ Example:
     True
     >>> grid_difference(MaskGrid(a.size, (1.0, 1.0, 3.0), a.origin, a.direction), a)
     'spacing (1.0, 1.0, 3.0) vs (1.0, 1.0, 2.5)'
+    >>> a.voxel_to_world((1.0, 0.0, 2.0)), a.voxel_volume_mm3  # index (z, y, x) -> point (x, y, z) mm
+    ((2.0, 0.0, 2.5), 2.5)
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -33,6 +36,26 @@ class MaskGrid:
     spacing: tuple[float, ...]
     origin: tuple[float, ...]
     direction: tuple[float, ...]
+
+    @property
+    def voxel_volume_mm3(self) -> float:
+        """Volume of one voxel: product of the spacings of the axes longer than 1.
+
+        As in ``segcls3d.summarize.geometry``: a single-slice 2D image (placeholder spacing on its
+        singleton axis) gets the pixel area in mm^2.
+        """
+        return float(math.prod(s for n, s in zip(self.size, self.spacing) if n != 1))
+
+    def voxel_to_world(self, index_zyx: Sequence[float]) -> tuple[float, ...]:
+        """Continuous voxel index (z, y, x) -> world point (x, y, z) in mm: ``origin + D @ (spacing * index_xyz)``.
+
+        The same as SimpleITK's ``TransformContinuousIndexToPhysicalPoint``.
+        """
+        ndim = len(self.origin)
+        index_xyz = np.asarray(index_zyx, dtype=np.float64)[::-1]
+        direction = np.asarray(self.direction, dtype=np.float64).reshape(ndim, ndim)
+        point = np.asarray(self.origin) + direction @ (np.asarray(self.spacing) * index_xyz)
+        return tuple(float(v) for v in point)
 
 
 def read_grid(path: Path) -> MaskGrid:
@@ -60,23 +83,27 @@ def grid_difference(pred: MaskGrid, gt: MaskGrid, rtol: float = GEOMETRY_RTOL) -
     return None
 
 
-def check_grids(pairs: dict[str, tuple[Path, Path]]) -> None:
+def check_grids(pairs: dict[str, tuple[Path, Path]]) -> dict[str, MaskGrid]:
     """Check that every predicted mask lies on its reference's grid; report all that do not at once.
 
     Args:
         pairs: case -> (predicted mask, reference mask).
+
+    Returns case -> the reference grid (spacing and placement for sizes in mm^3 and world coordinates).
 
     Raises:
         InputDataError: some pairs differ in shape, spacing, origin or direction; the message names
             every such case (not scored) with what differs and both files of the first one.
     """
     bad: dict[str, str] = {}
+    grids: dict[str, MaskGrid] = {}
     for case, (pred_path, gt_path) in pairs.items():
-        diff = grid_difference(read_grid(pred_path), read_grid(gt_path))
+        grids[case] = read_grid(gt_path)
+        diff = grid_difference(read_grid(pred_path), grids[case])
         if diff is not None:
             bad[case] = diff
     if not bad:
-        return
+        return grids
     first = next(iter(bad))
     listed = "; ".join(f"case '{c}': {d}" for c, d in list(bad.items())[:10])
     more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""

@@ -1,4 +1,5 @@
-"""Mask metrics added to the classification result: Dice/IoU per class, strict recall per operating point."""
+"""Mask metrics added to the classification result: Dice/IoU per class, strict recall per operating point,
+and the location-aware error analysis (findings found or missed, false-positive components) per class."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,7 @@ import numpy as np
 
 from segcls3d.evaluate.classification import prefixed_warnings
 from segcls3d.evaluate.inputs import SourceScores
+from segcls3d.evaluate.location_result import ClassLocation
 from segcls3d.evaluate.masks import evaluate_masks, summarize_overlaps
 from segcls3d.evaluate.result import ClassResult, MaskInputs
 from segcls3d.evaluate.source_result import OperatingPointResult, SourceResult, StrictRecall, optional_float
@@ -33,8 +35,9 @@ def add_mask_metrics(
     pred_masks: PathLike,
     gt_masks: PathLike,
     class_label_ids: Mapping[str, Sequence[int]],
-) -> tuple[dict[str, ClassResult], MaskInputs]:
-    """``classes`` with Dice/IoU and strict recall added, and what was read from the mask folders.
+) -> tuple[dict[str, ClassResult], MaskInputs, dict[str, ClassLocation]]:
+    """``classes`` with Dice/IoU and strict recall added, what was read from the mask folders, and per class
+    the location-aware errors (true components found or missed, false-positive components).
 
     Classes without label ids (classification-only) keep their result unchanged.
 
@@ -58,7 +61,8 @@ def add_mask_metrics(
                    for source, src in classes[name].sources.items()}
         out[name] = ClassResult(sources, summarize_overlaps(overlaps, positives, ids))
     inputs = MaskInputs(str(pred_masks), str(gt_masks), with_ids, tuple(masks.missing_pred), tuple(masks.missing_gt))
-    return out, inputs
+    locations = {name: ClassLocation(ids, masks.locations[name]) for name, ids in with_ids.items()}
+    return out, inputs, locations
 
 
 def _with_strict_recall(src: SourceResult, s: SourceScores, overlaps: Mapping[str, OverlapResult],

@@ -1,4 +1,5 @@
-"""Mask-level evaluation: Dice/IoU per case and class, and whether the predicted region hits the true one.
+"""Mask-level evaluation: Dice/IoU per case and class, whether the predicted region hits the true one, and
+where findings were missed or false positives lie (connected components, see :mod:`segcls3d.evaluate.location`).
 
 Predicted masks are ``<pred_dir>/<case><ending>``, references ``<gt_dir>/<case><ending>``, for any
 file ending SimpleITK reads that nnU-Net uses (``.nii.gz`` first). A class's region is the set of
@@ -15,6 +16,8 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from segcls3d.errors import InputDataError
+from segcls3d.evaluate.location import locate_case
+from segcls3d.evaluate.location_result import CaseLocation
 from segcls3d.evaluate.mask_geometry import check_grids
 from segcls3d.evaluate.result import ClassMasks
 from segcls3d.metrics.overlap import OverlapResult, compute_overlap
@@ -27,9 +30,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class MaskEvaluation:
-    """Per-class, per-case overlaps plus the cases whose masks could not be found."""
+    """Per-class, per-case overlaps and component locations plus the cases whose masks could not be found."""
 
     overlaps: dict[str, dict[str, OverlapResult]] = field(default_factory=dict)
+    locations: dict[str, dict[str, CaseLocation]] = field(default_factory=dict)
     missing_pred: list[str] = field(default_factory=list)
     missing_gt: list[str] = field(default_factory=list)
 
@@ -67,7 +71,7 @@ def evaluate_masks(
     gt_dir: PathLike,
     class_label_ids: Mapping[str, Sequence[int]],
 ) -> MaskEvaluation:
-    """Overlap of predicted and reference regions for every case and class.
+    """Overlap of predicted and reference regions, and their connected components, for every case and class.
 
     A missing mask file gives a warning and the case is listed as missing.
 
@@ -81,7 +85,8 @@ def evaluate_masks(
     for folder, what in ((pred_dir, "predicted masks"), (gt_dir, "ground-truth masks")):
         if not Path(folder).is_dir():
             raise InputDataError(f"{folder}: folder of {what} not found")
-    result = MaskEvaluation(overlaps={name: {} for name in class_label_ids})
+    result = MaskEvaluation(overlaps={name: {} for name in class_label_ids},
+                            locations={name: {} for name in class_label_ids})
     pairs: dict[str, tuple[Path, Path]] = {}
     for case in case_ids:
         pred_path, gt_path = find_mask(pred_dir, case), find_mask(gt_dir, case)
@@ -91,11 +96,12 @@ def evaluate_masks(
             result.missing_gt.append(case)
         if pred_path is not None and gt_path is not None:
             pairs[case] = (pred_path, gt_path)
-    check_grids(pairs)  # headers only: every mismatch is reported before any case is scored
+    grids = check_grids(pairs)  # headers only: every mismatch is reported before any case is scored
     for case, (pred_path, gt_path) in tqdm(pairs.items(), desc="masks", unit="case", disable=len(pairs) < 20):
         pred, gt = read_mask(pred_path), read_mask(gt_path)
         for name, ids in class_label_ids.items():
             result.overlaps[name][case] = compute_overlap(np.isin(pred, ids), np.isin(gt, ids))
+            result.locations[name][case] = locate_case(pred, gt, ids, grids[case])
     if result.missing_pred:
         warnings.warn(f"no predicted mask in {pred_dir} for case(s) {result.missing_pred[:10]}"
                       f"{' ...' if len(result.missing_pred) > 10 else ''}; left out of mask metrics",

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Collection, Mapping, Optional, Sequence, Union
 
 import pandas as pd
 
 from segcls3d.errors import InputDataError
+from segcls3d.evaluate.calibration import DEFAULT_CALIBRATION_BINS, evaluate_calibration
 from segcls3d.evaluate.classification import evaluate_source
 from segcls3d.evaluate.inputs import (
     CASE_ID,
@@ -46,6 +48,7 @@ def evaluate_predictions(
     seed: int = 0,
     level: float = 0.95,
     ranking_classes: Optional[Collection[str]] = None,
+    calibration_bins: int = DEFAULT_CALIBRATION_BINS,
 ) -> EvaluationResult:
     """Evaluate image-level predictions (and masks) against labels.
 
@@ -60,18 +63,24 @@ def evaluate_predictions(
         level: confidence level.
         ranking_classes: classes whose summarizer column ``<class>_probability`` is a ranking score
             (``soft_volume``), exempt from the [0, 1] check; default: read from the summarizer
-            settings in ``classes.json`` next to the predictions CSV (none for a DataFrame).
+            settings in ``classes.json`` next to the predictions CSV (none for a DataFrame). They get no
+            calibration (Brier/ECE), only the note "n/a (ranking score)".
+        calibration_bins: equal-width bins of the expected calibration error and reliability diagram.
 
     Returns the typed result (``result.to_dict()`` is the JSON of ``segcls3d evaluate``); undefined
-    numbers are None.
+    numbers are None. With masks it also holds ``location``: per class, each true connected component
+    found or missed and each false-positive component, with size and centroid.
 
     Raises:
         InputDataError: unreadable predictions, no common class, no common case, infinite scores or
             probabilities outside [0, 1], masks on another grid than their references, missing classes file.
         LabelFileError: invalid labels file.
+        ValueError: ``calibration_bins`` < 1.
     """
     if (pred_masks is None) != (gt_masks is None):
         raise InputDataError("mask metrics need both pred_masks and gt_masks")
+    if calibration_bins < 1:
+        raise ValueError(f"calibration_bins must be >= 1, got {calibration_bins}")
     df, pred_path = load_predictions(predictions)
     origin = str(pred_path) if pred_path else "predictions table"
     if pred_masks is not None and class_label_ids is None:
@@ -105,12 +114,15 @@ def evaluate_predictions(
         for source in score_columns(df, name):
             ranking = source == "summarizer" and name in ranking_classes
             s = scores[(name, source)] = source_scores(df, case_labels, name, source, origin, ranking)
-            sources[source] = evaluate_source(s, n_bootstrap, seed, level, context=f"class '{name}' ({source})")
+            context = f"class '{name}' ({source})"
+            calibration = evaluate_calibration(s, ranking, calibration_bins, n_bootstrap, seed, level, context)
+            sources[source] = replace(evaluate_source(s, n_bootstrap, seed, level, context=context),
+                                      calibration=calibration)
         results[name] = ClassResult(sources)
-    masks = None
+    masks = location = None
     if pred_masks is not None:
-        results, masks = add_mask_metrics(results, df[CASE_ID].tolist(), case_labels, scores, pred_masks, gt_masks,
-                                          class_label_ids)
+        results, masks, location = add_mask_metrics(results, df[CASE_ID].tolist(), case_labels, scores, pred_masks,
+                                                    gt_masks, class_label_ids)
     return EvaluationResult(
         predictions=origin,
         labels=str(case_labels.source),
@@ -122,4 +134,5 @@ def evaluate_predictions(
         level=level,
         classes=results,
         masks=masks,
+        location=location,
     )

@@ -1,9 +1,10 @@
-"""Turn an evaluation result into a plain-text table."""
+"""Turn an evaluation result into a plain-text table (calibration and component totals included)."""
 from __future__ import annotations
 
 import math
 from typing import Optional, Sequence
 
+from segcls3d.evaluate.location_result import ClassLocation
 from segcls3d.evaluate.result import EvaluationResult
 from segcls3d.evaluate.source_result import Estimate, OperatingPointResult
 
@@ -45,9 +46,43 @@ def _point_cells(point: OperatingPointResult) -> list[str]:
     ]
 
 
+def _calibration_section(result: EvaluationResult) -> list[str]:
+    header = ["class", "source", f"Brier [{int(round(result.level * 100))}% CI]", "ECE [CI]"]
+    rows, n_bins = [], set()
+    for name, entry in result.classes.items():
+        for source, src in entry.sources.items():
+            cal = src.calibration
+            if cal is None:
+                continue
+            n_bins.add(cal.n_bins)
+            cells = [_with_ci(cal.brier), _with_ci(cal.ece)] if cal.available else [cal.note or "n/a", ""]
+            rows.append([name, source, *cells])
+    if not rows:
+        return []
+    bins = ", ".join(str(b) for b in sorted(n_bins))
+    return ["", f"Calibration (lower is better; ECE over {bins} equal-width bins, weighted by bin counts):",
+            _align(header, rows)]
+
+
+def _location_section(location: dict[str, ClassLocation]) -> list[str]:
+    header = ["class", "cases", "true comp.", "found", "missed", "comp. recall", "FP comp.", "FP/case"]
+    rows = [[name, str(loc.n_cases), str(loc.n_true_components), str(loc.n_found),
+             str(loc.n_true_components - loc.n_found), _num(loc.component_recall), str(loc.n_false_positive_components),
+             _num(loc.false_positives_per_case, 2)] for name, loc in location.items()]
+    parts = ["", "Findings (connected components, full connectivity; found = at least one voxel predicted; "
+                 "FP = predicted component touching no true voxel):", _align(header, rows)]
+    region_rows = [[name, str(r.label_id), str(r.n_present), str(r.n_detected), str(r.n_missed),
+                    str(r.n_false_positive)] for name, loc in location.items() for r in loc.region_counts()]
+    if region_rows:
+        parts += ["", "Per label (region), in cases:",
+                  _align(["class", "label", "present", "detected", "missed", "false pos."], region_rows)]
+    return parts
+
+
 def format_table(result: EvaluationResult) -> str:
     """Aligned plain-text summary: one row per class x score source at the Youden operating point,
-    then the same metrics at the model's own labels (if any), then the RSNA score (if computed)."""
+    then the same metrics at the model's own labels (if any), calibration, component-level findings
+    (with masks), then the RSNA score (if computed)."""
     header = ["class", "source", "n", "pos", f"AUROC [{int(round(result.level * 100))}% CI]", "Youden thr",
               "bal.acc", "recall", "precision", "specif.", STRICT_HEADER, "Dice"]
     rows, model_rows = [], []
@@ -69,6 +104,9 @@ def format_table(result: EvaluationResult) -> str:
     if model_rows:
         parts += ["", "At the model's own labels:",
                   _align(MODEL_HEADER, model_rows)]
+    parts += _calibration_section(result)
+    if result.location:
+        parts += _location_section(result.location)
     if result.masks is not None:
         parts += ["", f"masks: {len(result.masks.missing_cases)} case(s) with a missing mask file; strict recall "
                       "counts a detected positive only if its predicted region overlaps the true one, over positive "

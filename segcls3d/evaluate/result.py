@@ -1,7 +1,9 @@
 """The typed result of :func:`segcls3d.evaluate.evaluate_predictions`.
 
 ``EvaluationResult -> classes[name]: ClassResult -> sources[source]: SourceResult`` (see
-:mod:`segcls3d.evaluate.source_result`), plus mask metrics and the RSNA score when computed.
+:mod:`segcls3d.evaluate.source_result`), plus mask metrics, the location-aware error analysis
+(``location[name]: ClassLocation``, see :mod:`segcls3d.evaluate.location_result`) and the RSNA score
+when computed.
 ``to_dict()`` is the JSON that ``segcls3d evaluate --json`` writes (undefined numbers None);
 ``from_dict()`` reads such a file back.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
+from segcls3d.evaluate.location_result import ClassLocation
 from segcls3d.evaluate.source_result import SourceResult, optional_float
 from segcls3d.metrics.overlap import OverlapResult
 
@@ -165,6 +168,7 @@ class EvaluationResult:
     classes: dict[str, ClassResult]
     masks: Optional[MaskInputs] = None
     rsna: Optional[RsnaEvaluation] = None
+    location: Optional[dict[str, ClassLocation]] = None  # per class, with masks
 
     @property
     def n_cases_without_labels(self) -> int:
@@ -190,6 +194,8 @@ class EvaluationResult:
         }
         if self.masks is not None:
             out["masks"] = self.masks.to_dict()
+        if self.location is not None:
+            out["location"] = {name: loc.to_dict() for name, loc in self.location.items()}
         if self.rsna is not None:
             out["rsna"] = self.rsna.to_dict()
         return out
@@ -197,7 +203,7 @@ class EvaluationResult:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "EvaluationResult":
         """Inverse of :meth:`to_dict` (e.g. a metrics.json read back)."""
-        masks, rsna = d.get("masks"), d.get("rsna")
+        masks, rsna, location = d.get("masks"), d.get("rsna"), d.get("location")
         return cls(
             predictions=str(d["predictions"]),
             labels=str(d["labels"]),
@@ -210,4 +216,6 @@ class EvaluationResult:
             classes={str(k): ClassResult.from_dict(v) for k, v in d["classes"].items()},
             masks=MaskInputs.from_dict(masks) if masks is not None else None,
             rsna=RsnaEvaluation.from_dict(rsna) if rsna is not None else None,
+            location=({str(k): ClassLocation.from_dict(v) for k, v in location.items()}
+                      if location is not None else None),
         )

@@ -1,4 +1,4 @@
-"""Typed metrics of one class and one score source: AUROC, operating points, bootstrap, ROC curve.
+"""Typed metrics of one class and one score source: AUROC, operating points, bootstrap, ROC curve, calibration.
 
 Undefined numbers (a single label value, an empty denominator, no bootstrap) are ``None``, as in
 the JSON that ``segcls3d evaluate`` writes. ``to_dict`` gives that JSON; ``from_dict`` reads it back.
@@ -12,51 +12,15 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from segcls3d.metrics.bootstrap import ConfidenceInterval
+from segcls3d.evaluate.calibration_result import Calibration
+from segcls3d.evaluate.estimate import Estimate, optional_float, optional_int
 from segcls3d.metrics.confusion import RATE_NAMES
 
 __all__ = ["Estimate", "StrictRecall", "OperatingPointResult", "YoudenPoint", "BootstrapInfo", "RocCurve",
            "SourceResult", "optional_float", "optional_int"]
-
-
-def optional_float(value: Any) -> Optional[float]:
-    """``float(value)``, or None for None, NaN and infinity (undefined in strict JSON)."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def optional_int(value: Any) -> Optional[int]:
-    """``int(value)``, or None for None."""
-    return None if value is None else int(value)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A metric value with its bootstrap confidence interval (bounds None without an interval)."""
-
-    value: Optional[float]
-    ci_lower: Optional[float] = None
-    ci_upper: Optional[float] = None
-
-    @classmethod
-    def of(cls, value: Any, ci: Optional[ConfidenceInterval] = None) -> "Estimate":
-        """From a raw value (NaN allowed) and an optional interval."""
-        if ci is None:
-            return cls(optional_float(value))
-        return cls(optional_float(value), optional_float(ci.lower), optional_float(ci.upper))
-
-    def to_dict(self) -> dict[str, Optional[float]]:
-        return {"value": self.value, "ci_lower": self.ci_lower, "ci_upper": self.ci_upper}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Estimate":
-        return cls(optional_float(d.get("value")), optional_float(d.get("ci_lower")), optional_float(d.get("ci_upper")))
 
 
 @dataclass(frozen=True)
@@ -190,6 +154,7 @@ class SourceResult:
     youden: YoudenPoint
     model: Optional[OperatingPointResult]  # at the model's own labels, if the CSV has a label column
     roc_curve: Optional[RocCurve]  # None with a single label value
+    calibration: Optional[Calibration] = None  # Brier/ECE; numbers only for probability scores
 
     @property
     def n_negative(self) -> int:
@@ -218,6 +183,7 @@ class SourceResult:
             "bootstrap": self.bootstrap.to_dict(),
             "operating_points": {name: point.to_dict() for name, point in self.operating_points.items()},
             "roc_curve": self.roc_curve.to_dict() if self.roc_curve is not None else None,
+            **({"calibration": self.calibration.to_dict()} if self.calibration is not None else {}),
         }
 
     @classmethod
@@ -235,4 +201,5 @@ class SourceResult:
             youden=YoudenPoint.from_dict(points["youden"]),
             model=OperatingPointResult.from_dict(points["model"]) if "model" in points else None,
             roc_curve=RocCurve.from_dict(d["roc_curve"]) if d.get("roc_curve") else None,
+            calibration=Calibration.from_dict(d["calibration"]) if d.get("calibration") else None,
         )

@@ -12,7 +12,10 @@ from segcls3d.metrics.bootstrap import (
     bootstrap_metrics,
     compute_percentile_interval,
 )
+from segcls3d.metrics.brier import brier_of_resamples, compute_brier
+from segcls3d.metrics.component_detection import ComponentDetection, compute_component_detection, label_components
 from segcls3d.metrics.confusion import ConfusionMetrics, compute_confusion_metrics, confusion_counts, rates_from_counts
+from segcls3d.metrics.ece import CalibrationBins, calibration_bins, compute_ece, ece_of_resamples
 from segcls3d.metrics.operating_point import OperatingPoint, apply_threshold, youden_operating_point
 from segcls3d.metrics.overlap import OverlapResult, compute_overlap
 from segcls3d.metrics.rsna_logloss import RSNA_TARGETS, RSNA_WEIGHTS, RsnaLoglossResult, compute_rsna_logloss
@@ -25,6 +28,15 @@ __all__ = [
     "ConfidenceInterval",
     "bootstrap_metrics",
     "compute_percentile_interval",
+    "brier_of_resamples",
+    "compute_brier",
+    "ComponentDetection",
+    "compute_component_detection",
+    "label_components",
+    "CalibrationBins",
+    "calibration_bins",
+    "compute_ece",
+    "ece_of_resamples",
     "ConfusionMetrics",
     "compute_confusion_metrics",
     "confusion_counts",

@@ -49,11 +49,12 @@ def test_json_shape(result):
     d = result.to_dict()
     assert list(d) == ["predictions", "labels", "n_prediction_cases", "n_cases_without_labels",
                        "cases_without_labels", "n_labeled_cases_without_prediction", "n_bootstrap", "seed", "level",
-                       "classes", "masks"]
+                       "classes", "masks", "location"]
     assert (d["n_prediction_cases"], d["n_cases_without_labels"], d["cases_without_labels"]) == (5, 1, ["x"])
     src = d["classes"]["lesion"]["sources"]["summarizer"]
     assert list(src) == ["probability_column", "label_column", "n_unknown_label", "n_missing_score", "n",
-                         "n_positive", "n_negative", "auroc", "bootstrap", "operating_points", "roc_curve"]
+                         "n_positive", "n_negative", "auroc", "bootstrap", "operating_points", "roc_curve",
+                         "calibration"]
     youden, model = src["operating_points"]["youden"], src["operating_points"]["model"]
     assert list(youden) == ["threshold", "tp", "fp", "tn", "fn", "youden_index", *RATES, "strict_recall"]
     assert list(model) == ["threshold", "tp", "fp", "tn", "fn", *RATES, "strict_recall"]
