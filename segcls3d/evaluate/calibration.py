@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from segcls3d.defaults import DEFAULT_CALIBRATION_BINS
 from segcls3d.evaluate.calibration_result import RANKING_NOTE, SINGLE_CLASS_NOTE, Calibration, ReliabilityBin
 from segcls3d.evaluate.classification import prefixed_warnings
 from segcls3d.evaluate.estimate import Estimate, optional_float
@@ -18,8 +19,6 @@ from segcls3d.metrics.brier import brier_of_resamples, compute_brier
 from segcls3d.metrics.ece import CalibrationBins, calibration_bins, ece_of_resamples
 
 __all__ = ["DEFAULT_CALIBRATION_BINS", "evaluate_calibration"]
-
-DEFAULT_CALIBRATION_BINS = 10
 
 
 def _reliability_bins(bins: CalibrationBins) -> tuple[ReliabilityBin, ...]:

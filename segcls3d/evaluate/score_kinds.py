@@ -4,7 +4,9 @@
 classification.csv: ``{"summarizer": {"kind": "rule_based", "score": "soft_volume", ...}}``, or for
 a tuned summarizer one rule per class, ``{"summarizer": {"rules": {"<class>": {"score": ...}}}}``.
 The ``soft_volume`` score is an expected volume in mm^3 (a rank, not a probability), so values above
-1 are expected there. Every other column (head probabilities, unknown summarizers, no classes.json)
+1 are expected there. A calibrated summarizer (``{"kind": "calibrated", "summarizer": {...},
+"calibrators": {"<class>": ...}}``) writes calibrated probabilities for its calibrated classes, whatever
+the wrapped score. Every other column (head probabilities, unknown summarizers, no classes.json)
 must lie in [0, 1].
 
 Example:
@@ -12,6 +14,9 @@ Example:
     {'lesion'}
     >>> ranking_classes({"rules": {"a": {"score": "paper"}, "b": {"score": "soft_volume"}}}, ["a", "b"])
     {'b'}
+    >>> ranking_classes({"kind": "calibrated", "summarizer": {"score": "soft_volume"}, "calibrators": {"lesion": {}}},
+    ...                 ["lesion"])
+    set()
     >>> ranking_classes(None, ["lesion"])
     set()
 """
@@ -36,6 +41,9 @@ def ranking_classes(summarizer: Optional[Any], classes: Iterable[str]) -> set[st
     """
     if not isinstance(summarizer, dict):
         return set()
+    calibrators = summarizer.get("calibrators")
+    if isinstance(calibrators, dict):  # calibrated classes hold probabilities; the others keep the wrapped score
+        return {c for c in ranking_classes(summarizer.get("summarizer"), classes) if c not in calibrators}
     rules = summarizer.get("rules")
     if isinstance(rules, dict):
         return {c for c in classes if isinstance(rules.get(c), dict) and rules[c].get("score") in RANKING_SCORES}

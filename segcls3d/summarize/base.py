@@ -30,12 +30,14 @@ class ClassSummary:
 
     Attributes:
         probability: image-level score (a probability in [0, 1] except for ranking-only scores
-            such as ``soft_volume``).
+            such as ``soft_volume``; the calibrated probability for a calibrated summarizer).
         label: binary image-level label (0/1).
         volume_mm3: volume of the binarized mask (area in mm^2 for single-slice 2D images).
         components: number of connected components of the binarized mask.
         centroid_voxel: centre of mass of the binarized mask, index order (z, y, x); None if empty.
         centroid_world: the same point in world coordinates (x, y, z) mm; None if empty or no geometry.
+        score: for a calibrated summarizer the raw score before calibration (``probability`` is then the
+            calibrated value); None otherwise.
     """
 
     probability: float
@@ -44,6 +46,7 @@ class ClassSummary:
     components: int
     centroid_voxel: Optional[tuple[float, ...]]
     centroid_world: Optional[tuple[float, ...]]
+    score: Optional[float] = None
 
 
 @runtime_checkable

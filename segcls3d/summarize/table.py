@@ -4,7 +4,9 @@ Columns (SPEC): ``case_id``, then per class ``<class>_probability``, ``<class>_l
 ``<class>_volume_mm3``, ``<class>_components``, ``<class>_centroid_voxel`` ("z y x"),
 ``<class>_centroid_world`` ("x y z" mm); with a classification head also
 ``<class>_head_probability`` and ``<class>_head_label``. Centroids are space-separated numbers
-rounded to 2 decimals, empty when the class has no component.
+rounded to 2 decimals, empty when the class has no component. A calibrated summarizer adds
+``<class>_score`` after ``<class>_probability``: the raw score, with the calibrated probability in
+``<class>_probability``.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ CASE_ID_COLUMN = "case_id"
 CLASSIFICATION_CSV = "classification.csv"
 SUMMARY_FIELDS = ("probability", "label", "volume_mm3", "components", "centroid_voxel", "centroid_world")
 HEAD_FIELDS = ("head_probability", "head_label")
+SCORE_FIELD = "score"  # raw score of a calibrated summarizer
 CENTROID_FIELDS = ("centroid_voxel", "centroid_world")
 
 
@@ -70,6 +73,8 @@ def summary_row(
             row.update({f"{name}_{field}": None for field in SUMMARY_FIELDS})
         else:
             row[f"{name}_probability"] = float(summary.probability)
+            if summary.score is not None:
+                row[f"{name}_{SCORE_FIELD}"] = float(summary.score)
             row[f"{name}_label"] = int(summary.label)
             row[f"{name}_volume_mm3"] = float(summary.volume_mm3)
             row[f"{name}_components"] = int(summary.components)

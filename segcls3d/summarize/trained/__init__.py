@@ -3,8 +3,10 @@
 Fitted on a model's out-of-fold validation probabilities (``nnUNetv2_train ... --npz``) with
 :func:`fit_summarizer` / ``segcls3d summarize fit``, saved as one JSON file with
 :func:`segcls3d.summarize.save_summarizer`, applied with ``segcls3d predict --summarizer FILE``.
-Importing this package registers the kinds ``tuned_threshold``, ``trained_map`` and
-``trained_embedding`` for :func:`segcls3d.summarize.load_summarizer` (torch is imported lazily).
+Importing this package registers the kinds ``tuned_threshold``, ``trained_map``,
+``trained_embedding`` and ``calibrated`` (any of them, or the rule-based g, plus a calibrator per
+class, ``FitOptions(calibrate=...)``) for :func:`segcls3d.summarize.load_summarizer` (torch is
+imported lazily).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from typing import Optional, Union
 
 from segcls3d.summarize.base import load_summarizer
 from segcls3d.summarize.trained.base import TrainedSummarizerBase
+from segcls3d.summarize.trained.calibrated import CalibratedSummarizer
+from segcls3d.summarize.trained.calibration_fit import CalibrationCheck, calibration_rows, check_calibration
 from segcls3d.summarize.trained.embedding_summarizer import EmbeddingSummarizer
 from segcls3d.summarize.trained.features import LAYERS, embedding_module, extract_features
 from segcls3d.summarize.trained.fit import METHODS, FitOptions, fit_summarizer, summarize_fit
@@ -35,6 +39,10 @@ def load_trained_summarizer(path: Union[str, Path], model_folder: Optional[Union
 
 
 __all__ = [
+    "CalibratedSummarizer",
+    "CalibrationCheck",
+    "calibration_rows",
+    "check_calibration",
     "EmbeddingSummarizer",
     "FitOptions",
     "LAYERS",

@@ -1,5 +1,10 @@
 """Fit a trained summarizer on a model's out-of-fold predictions (``segcls3d summarize fit``).
 
+With ``FitOptions(calibrate="isotonic" | "platt")`` the result is wrapped in a
+:class:`~segcls3d.summarize.trained.calibrated.CalibratedSummarizer` fitted on the summarizer's
+cross-fitted out-of-fold scores (:mod:`~segcls3d.summarize.trained.cross_fit`); method ``rule_based``
+fits only that calibrator, on top of ``FitOptions.rule``.
+
 Example:
     >>> s = fit_summarizer("nnUNet_results/Dataset900_Toy/nnUNetTrainerSegCls__nnUNetPlans__3d_fullres",
     ...                    "classification_labels.csv", "fc", FitOptions(epochs=50))  # doctest: +SKIP
@@ -16,10 +21,20 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from tqdm import tqdm
 
+from segcls3d.defaults import DEFAULT_CALIBRATION_BINS
 from segcls3d.errors import LabelFileError
 from segcls3d.labels import LABELS_FILENAME, CaseLabels
+from segcls3d.summarize.calibrators import CALIBRATION_METHODS
 from segcls3d.summarize.rule_based import RuleBasedSummarizer
 from segcls3d.summarize.trained.base import TrainedSummarizerBase
+from segcls3d.summarize.trained.calibrated import CalibratedSummarizer
+from segcls3d.summarize.trained.calibration_fit import calibrate_summarizer
+from segcls3d.summarize.trained.cross_fit import (
+    case_splits,
+    cross_fitted_head_scores,
+    cross_fitted_threshold_scores,
+    rule_scores,
+)
 from segcls3d.summarize.trained.embedding_data import out_of_fold_features
 from segcls3d.summarize.trained.embedding_summarizer import EmbeddingSummarizer
 from segcls3d.summarize.trained.features import DEFAULT_FEATURE_GRID
@@ -45,12 +60,16 @@ from segcls3d.summarize.trained.training import (
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
-METHODS = ("threshold", *MAP_METHODS, *EMBEDDING_METHODS)
+METHODS = ("rule_based", "threshold", *MAP_METHODS, *EMBEDDING_METHODS)
 
 
 @dataclass
 class FitOptions:
-    """Settings of :func:`fit_summarizer` (``lr="auto"`` searches :data:`LEARNING_RATES`)."""
+    """Settings of :func:`fit_summarizer` (``lr="auto"`` searches :data:`LEARNING_RATES`).
+
+    ``calibrate``: ``None``, ``"isotonic"`` or ``"platt"``; ``rule``: the rule-based summarizer that
+    method ``rule_based`` calibrates (default settings if None).
+    """
 
     folds: Optional[Sequence[Union[int, str]]] = None
     lr: Union[str, float] = "auto"
@@ -65,6 +84,9 @@ class FitOptions:
     preprocessed: Optional[PathLike] = None
     step_size: float = 0.5
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS
+    calibrate: Optional[str] = None
+    rule: Optional[RuleBasedSummarizer] = None
+    calibration_bins: int = DEFAULT_CALIBRATION_BINS
 
 
 def case_label_matrix(labels_csv: Optional[PathLike], info: ModelInfo, classes: Sequence[str],
@@ -99,7 +121,7 @@ def fit_summarizer(model_folder: PathLike, labels_csv: Optional[PathLike], metho
     """Fit ``method`` (one of :data:`METHODS`) on the out-of-fold predictions of ``model_folder``.
 
     Raises:
-        ValueError: unknown method or invalid options.
+        ValueError: unknown method or calibration, ``rule_based`` without ``calibrate``, invalid options.
         ModelFolderError: missing folds, validation probabilities (see ``--npz``), checkpoints or
             preprocessed data.
         LabelFileError: labels missing, malformed, or without both classes.
@@ -107,6 +129,10 @@ def fit_summarizer(model_folder: PathLike, labels_csv: Optional[PathLike], metho
     options = options or FitOptions()
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {METHODS}")
+    if options.calibrate is not None and options.calibrate not in CALIBRATION_METHODS:
+        raise ValueError(f"unknown calibration {options.calibrate!r}; choose one of {CALIBRATION_METHODS}")
+    if method == "rule_based" and options.calibrate is None:
+        raise ValueError("method rule_based fits nothing by itself: add a calibration (--calibrate isotonic|platt)")
     info = read_model_info(model_folder)
     classes = list(info.channel_groups)
     folds = model_folds(info.folder, options.folds)
@@ -118,20 +144,47 @@ def fit_summarizer(model_folder: PathLike, labels_csv: Optional[PathLike], metho
     training = {"n_cases": len(cases), "folds": [str(f) for f in folds],
                 "n_positive": {c: int(np.nansum(y[:, j])) for j, c in enumerate(classes)},
                 "labels": str(labels_csv or info.folder / LABELS_FILENAME)}
+    common = dict(training)
+    if method == "rule_based":
+        summarizer, inputs = options.rule or RuleBasedSummarizer(), None
+    elif method == "threshold":
+        summarizer, inputs = _fit_threshold(info, cases, y, classes, model, training, options)
+    else:
+        summarizer, inputs = _fit_trained(info, cases, y, classes, method, model, training, options)
+    if options.calibrate is None:
+        return summarizer
+    splits, split_source = case_splits(cases, y, options.seed)
+    scores = _out_of_fold_scores(method, summarizer, inputs, info, cases, y, splits, options)
+    return calibrate_summarizer(summarizer, options.calibrate, scores, y, classes, splits, model, common,
+                                split_source, options.calibration_bins, fit_method=method)
+
+
+def _out_of_fold_scores(method: str, summarizer, inputs, info: ModelInfo, cases, y: np.ndarray, splits: np.ndarray,
+                        options: FitOptions) -> np.ndarray:
+    """Scores (N, n_classes) of the cases by a summarizer not fitted on them (see ``cross_fit``)."""
+    if method == "rule_based":
+        return rule_scores(info, cases, list(info.channel_groups), summarizer)
     if method == "threshold":
-        return _fit_threshold(info, cases, y, classes, model, training, options)
+        return cross_fitted_threshold_scores(inputs, y, splits, summarizer.training["thresholds"])
+    settings = TrainSettings(options.epochs, options.batch_size, options.seed, options.val_fraction)
+    return cross_fitted_head_scores(method, inputs, y, splits, summarizer.training["lr"], settings)
+
+
+def _fit_trained(info: ModelInfo, cases, y, classes, method, model, training, options: FitOptions):
+    """A map or embedding head fitted on all cases, and its inputs (N, C, *grid)."""
     if method in MAP_METHODS:
         x, grid = _map_inputs(info, cases, classes, method, options.grid)
         module = _fit_head(method, x, y, classes, options, training)
-        return MapSummarizer(method, classes, model, grid, module=module, training=training)
+        return MapSummarizer(method, classes, model, grid, module=module, training=training), x
     grid = options.grid or [DEFAULT_FEATURE_GRID]
     features, layer_name, grid = out_of_fold_features(info, cases, options.layer, grid, options.device,
                                                       options.checkpoint, options.preprocessed, options.step_size)
     import torch
 
-    module = _fit_head(method, torch.from_numpy(features), y, classes, options, training)
+    x = torch.from_numpy(features)
+    module = _fit_head(method, x, y, classes, options, training)
     return EmbeddingSummarizer(method, classes, model, options.layer, layer_name, features.shape[1], grid,
-                               step_size=options.step_size, module=module, training=training)
+                               step_size=options.step_size, module=module, training=training), x
 
 
 def _map_inputs(info: ModelInfo, cases: Sequence[OutOfFoldCase], classes: Sequence[str], method: str,
@@ -182,11 +235,18 @@ def _fit_threshold(info: ModelInfo, cases, y, classes, model, training, options:
     training.update(thresholds=list(thresholds), tuned=tuned,
                     fit_auroc={c: tuned[c]["auroc"] for c in classes},
                     note="t and tau tuned on all out-of-fold cases; fit_auroc is in-sample (optimistic)")
-    return TunedThresholdSummarizer("threshold", classes, model, rules, training=training)
+    return TunedThresholdSummarizer("threshold", classes, model, rules, training=training), stats
 
 
 def summarize_fit(summarizer: TrainedSummarizerBase) -> list[tuple[str, str, str, str]]:
-    """Rows (class, lr, validation AUROC, fit AUROC) describing a fitted summarizer, for the CLI."""
+    """Rows (class, lr, validation AUROC, fit AUROC) describing a fitted summarizer, for the CLI.
+
+    A calibrated summarizer is described by the summarizer it wraps (no rows for the rule-based g).
+    """
+    if isinstance(summarizer, CalibratedSummarizer):
+        summarizer = summarizer.summarizer
+    if not isinstance(summarizer, TrainedSummarizerBase):
+        return []
     t = summarizer.training
     lr = f"{t['lr']:.0e}" if "lr" in t else "-"
     rows = []

@@ -48,6 +48,19 @@ def _paper_scores(count, pos_sum, total, size, t, labels):
     return np.where(labels, pos, np.clip(neg, 0.0, t))
 
 
+def statistics_scores(stats: np.ndarray, thresholds: Sequence[float], threshold: float, tau: float) -> np.ndarray:
+    """Algorithm 2 scores at (t, tau in voxels) of cases from their :func:`threshold_statistics` rows.
+
+    The same values as ``RuleBasedSummarizer(threshold, tau).summarize_map(...).probability``.
+
+    Raises:
+        ValueError: ``threshold`` is not one of ``thresholds``.
+    """
+    i = list(thresholds).index(threshold)
+    count, pos_sum, total, size = stats[:, 2 * i], stats[:, 2 * i + 1], stats[:, -2], stats[:, -1]
+    return _paper_scores(count, pos_sum, total, size, threshold, count >= tau)
+
+
 def candidate_taus(counts: np.ndarray) -> np.ndarray:
     """Cut-offs that give every distinct labelling of cases by ``count >= tau``: 0, then the midpoint
     (rounded up) between consecutive distinct counts -- the max-margin choice among equivalent cut-offs.
