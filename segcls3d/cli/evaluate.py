@@ -53,6 +53,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--errors", metavar="FILE.md",
                    help="with masks: write the location-aware error analysis (missed findings, false-positive "
                         "components with size and position, per-label counts) as markdown")
+    p.add_argument("--html", metavar="INDEX",
+                   help="write the page INDEX (e.g. preds/index.html of `segcls3d predict --overlays`) listing every "
+                        "case by probability with its overlay (INDEX's folder/overlays/<case>.png), truth and "
+                        "TP/FP/TN/FN at the Youden operating point")
     p.add_argument("--bootstrap", type=_non_negative_int, default=1000, metavar="N",
                    help="bootstrap resamples for 95%% CIs (default 1000; 0 = no CIs)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -74,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         plot_roc_result,
     )
     from segcls3d.evaluate.inputs import load_class_label_ids
+    from segcls3d.predict.evaluated_page import write_evaluated_page
 
     if (args.pred_masks is None) != (args.gt_masks is None):
         raise InputDataError("--pred-masks and --gt-masks must be given together")
@@ -102,4 +107,6 @@ def run(args: argparse.Namespace) -> int:
         logger.info("wrote %s", plot_reliability_result(result, args.reliability_plot))
     if args.errors:
         logger.info("wrote %s", write_text_atomic(args.errors, format_error_report(result.location or {})))
+    if args.html:
+        logger.info("wrote %s", write_evaluated_page(args.html, args.predictions, args.labels, result, args.classes))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Union
+from typing import Optional, Union
 
 from segcls3d.defaults import DEFAULT_TAU
 
@@ -73,7 +73,8 @@ def add_parser(subparsers) -> None:
         "predict", help="predict masks and image-level classes for a folder of images",
         description="Runs nnU-Net's predictor on every case of -i (files <case>_0000.nii.gz, or one file per case "
                     "for single-channel models) and writes OUT/<case>.nii.gz masks, OUT/classification.csv and "
-                    "OUT/classes.json. Works with models of plain nnUNetTrainer too (rule-based g).")
+                    "OUT/classes.json. Works with models of plain nnUNetTrainer too (rule-based g). With --overlays "
+                    "also OUT/overlays/<case>.png and OUT/index.html.")
     p.add_argument("-i", "--input", required=True, help="folder with input images")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("-m", "--model", required=True, help="trained model folder <trainer>__<plans>__<configuration>")
@@ -91,6 +92,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--top-k", type=positive_int, default=10, help="k for --score topk_mean")
     p.add_argument("--summarizer", default=None, help="summarizer JSON file (overrides --threshold/--tau/--score)")
     p.add_argument("--save-probabilities", action="store_true", help="also write OUT/<case>.npz probabilities")
+    p.add_argument("--overlays", action="store_true",
+                   help="also draw OUT/overlays/<case>.png (the slice of most evidence for the top class, mask "
+                        "contours, probabilities) and write OUT/index.html, an offline page of the cases")
     p.add_argument("--prev-stage-predictions", default=None, help="folder of previous-stage masks (cascade)")
     p.add_argument("--disable-tta", action="store_true", help="no mirroring test-time augmentation")
     p.add_argument("--step-size", type=step_size, default=0.5,
@@ -122,16 +126,18 @@ def run(args: argparse.Namespace) -> int:
                        trust_checkpoint=args.trust_checkpoint)
     report = predict_folder(model, args.input, args.output, summarizer, args.save_probabilities,
                             args.prev_stage_predictions, cases=list(cases), overwrite=args.overwrite,
-                            check_inputs=False)  # checked above, before the model loaded
-    return _report(len(report.rows), report.csv_path, {**problems, **report.failures})
+                            check_inputs=False, overlays=args.overlays)  # inputs checked above, before the model loaded
+    if report.index_path is not None:
+        print(f"overlays: {report.index_path}")
+    return _report(len(report.rows), report.csv_path, {**problems, **report.failures}, report.overlay_failures)
 
 
-def _report(n_rows: int, csv_path, failures: dict[str, str]) -> int:
-    """Print the outcome; exit code 1 when a case failed."""
+def _report(n_rows: int, csv_path, failures: dict[str, str], overlay_failures: Optional[dict[str, str]] = None) -> int:
+    """Print the outcome; exit code 1 when a case (or its requested overlay) failed."""
     print(f"predicted {n_rows} case(s) -> {csv_path}")
-    if failures:
-        print(f"{len(failures)} case(s) failed:", file=sys.stderr)
-        for case, reason in sorted(failures.items()):
-            print(f"  {case}: {reason}", file=sys.stderr)
-        return 1
-    return 0
+    for what, problems in (("case(s) failed", failures), ("overlay(s) failed", overlay_failures or {})):
+        if problems:
+            print(f"{len(problems)} {what}:", file=sys.stderr)
+            for case, reason in sorted(problems.items()):
+                print(f"  {case}: {reason}", file=sys.stderr)
+    return 1 if failures or overlay_failures else 0

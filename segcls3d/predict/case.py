@@ -9,17 +9,27 @@ import numpy as np
 from segcls3d.io import atomic_path
 from segcls3d.model.loading import LoadedModel
 from segcls3d.model.whole_image import classify_whole_image
+from segcls3d.predict.case_arrays import CaseArrays
 from segcls3d.summarize import class_probability_maps, geometry_from_properties, head_row, summary_row
 
 
 def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Path, case_id: str,
                  save_probabilities: bool = False, previous_stage: Optional[Path] = None) -> dict:
     """Run one case through the model and write ``out_dir/<case>.nii.gz`` (+ ``.npz``); return its CSV row."""
+    return predict_case_arrays(model, files, summarizer, out_dir, case_id, save_probabilities, previous_stage)[0]
+
+
+def predict_case_arrays(model: LoadedModel, files: list[Path], summarizer, out_dir: Path, case_id: str,
+                        save_probabilities: bool = False,
+                        previous_stage: Optional[Path] = None) -> tuple[dict, CaseArrays]:
+    """:func:`predict_case`, also returning the image, mask and class maps (what an overlay is drawn from)."""
     predictor = model.predictor
     rw = predictor.plans_manager.image_reader_writer_class()
     image, properties = rw.read_images([str(f) for f in files])
+    spacing = tuple(float(s) for s in properties["spacing"])
     if model.kind == "classifier":
-        return head_row(case_id, model.class_names, classify_case(model, image, properties))
+        row = head_row(case_id, model.class_names, classify_case(model, image, properties))
+        return row, CaseArrays(image, spacing)
     prev = rw.read_seg(str(previous_stage))[0] if previous_stage is not None else None
     segmentation, probabilities = predictor.predict_single_npy_array(image, properties, prev, None, True)
     ending = model.dataset_json["file_ending"]
@@ -36,7 +46,8 @@ def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Pat
     summary = summarizer.summarize(maps, properties["spacing"], geometry_from_properties(properties), **extra)
     head = predictor.pop_head_probabilities() if model.kind == "multitask" else None
     head_probs = dict(zip(model.class_names, head)) if head is not None else None
-    return summary_row(case_id, summary, head_probabilities=head_probs)
+    row = summary_row(case_id, summary, head_probabilities=head_probs)
+    return row, CaseArrays(image, spacing, segmentation, maps)
 
 
 def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np.ndarray:
