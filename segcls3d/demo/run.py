@@ -16,6 +16,7 @@ from segcls3d.labels import CaseLabels
 from segcls3d.model.loading import load_model
 from segcls3d.pipeline import NnUNetPaths, model_folder, plan_and_preprocess, train
 from segcls3d.plans import write_preset_plans
+from segcls3d.predict.evaluated_page import write_evaluated_page
 from segcls3d.predict.run import predict_folder
 from segcls3d.summarize import RuleBasedSummarizer
 from segcls3d.synth import SynthConfig, generate_dataset
@@ -94,12 +95,13 @@ def run_demo(settings: DemoSettings) -> dict:
         logger.info("4/5 predicting the test set with %s", trainer)
         out = work / "predictions" / short
         model = load_model(folder, [0], device=device)
-        report = predict_folder(model, raw / "imagesTs", out, RuleBasedSummarizer(), overwrite=True)
+        report = predict_folder(model, raw / "imagesTs", out, RuleBasedSummarizer(), overwrite=True, overlays=True)
         logger.info("5/5 evaluating %s", short)
         result = evaluate_predictions(report.csv_path, labels, pred_masks=out if model.kind != "classifier" else None,
                                       gt_masks=raw / "labelsTs" if model.kind != "classifier" else None,
                                       class_label_ids={c.name: list(c.label_ids) for c in model.classes})
         write_json_atomic(out / "metrics.json", result.to_dict())
+        write_evaluated_page(out / "index.html", report.csv_path, labels, result)  # overlays + truth, FP/FN
         results[short] = result
         tables.append(f"### {short}\n\n```\n{format_table(result)}\n```")
     class_name = labels.classes[0]
