@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/convergence/patch_composition.py
 
-Builds each trainer of ``run_convergence.ARMS`` (uniform vs label-aware) on every dataset that
+Builds nnU-Net's uniform draw (``nnUNetTrainerSegClsUniformSampling``) and SegCls's default (label-aware
+sampling, half of each batch foreground-forced) on every dataset that
 ``run_convergence.py`` prepared, draws 100 training batches from its real nnU-Net loader (with
 augmentation, single process) and counts the patches whose target holds a foreground voxel and the
 mean foreground fraction. Writes ``results/patch_composition.md``.
@@ -26,7 +27,7 @@ from segcls3d.training.segcls import nnUNetTrainerSegCls
 from segcls3d.training.uniform_sampling import nnUNetTrainerSegClsUniformSampling
 
 ROOT = Path(__file__).resolve().parents[2]
-ARMS = {"uniform": nnUNetTrainerSegClsUniformSampling, "label_aware": nnUNetTrainerSegCls}
+ARMS = {"uniform": nnUNetTrainerSegClsUniformSampling, "default": nnUNetTrainerSegCls}
 PLANS = "nnUNetPlans_cpu_tiny"
 
 
@@ -58,12 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "work_dirs" / "convergence")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "convergence" / "results")
     parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--match", default="Dataset7*_Conv*", help="glob of the prepared datasets to measure")
     args = parser.parse_args(argv)
     paths = NnUNetPaths.under(args.work / "nnunet")
     paths.apply()
     os.environ.update(nnUNet_n_proc_DA="0", nnUNet_compile="false", nnUNet_results=str(args.work / "composition"))
     rows = []
-    for dataset in sorted(paths.preprocessed.glob("Dataset7*_Conv*")):
+    for dataset in sorted(paths.preprocessed.glob(args.match)):
         configuration = "2d" if "Conv2D" in dataset.name else "3d_fullres"
         splits = json.loads((dataset / "splits_final.json").read_text())
         fold = training_fold(splits, CaseLabels.from_raw_dataset(paths.raw / dataset.name))
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{c['patches_with_target']:.3f} | {c['foreground_fraction']:.4f}" for c in cells) + " |")
     lines = ["# Training patches that show a target (real nnU-Net loaders, 100 batches, augmentation on)", "",
              "| dataset | fold | uniform: patches with target | uniform: foreground fraction | "
-             "label-aware: patches with target | label-aware: foreground fraction |", "|---|---|---|---|---|---|",
+             "default (label-aware): patches with target | default (label-aware): foreground fraction |",
+             "|---|---|---|---|---|---|",
              *rows]
     write_text_atomic(args.out / "patch_composition.md", "\n".join(lines) + "\n")
     return 0

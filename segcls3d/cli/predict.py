@@ -6,7 +6,7 @@ import math
 import sys
 from typing import Optional, Union
 
-from segcls3d.defaults import DEFAULT_TAU
+from segcls3d.defaults import DEFAULT_TAU, DEFAULT_THRESHOLD
 
 
 def fold(text: str) -> Union[int, str]:
@@ -52,6 +52,21 @@ def step_size(text: str) -> float:
     return value
 
 
+def add_rule_arguments(parser, tau_default: Optional[float]) -> None:
+    """The rule-based g's options (``--threshold --tau --tau-unit --score --top-k``), shared with summarize fit.
+
+    ``tau_default`` None lets the caller decide (predict: the model's or the library default).
+    """
+    parser.add_argument("--threshold", type=probability_threshold, default=DEFAULT_THRESHOLD,
+                        help=f"t: voxel probability threshold (default {DEFAULT_THRESHOLD:g})")
+    parser.add_argument("--tau", type=non_negative, default=tau_default,
+                        help=f"tau: minimum positive size (default {DEFAULT_TAU:g} voxels)")
+    parser.add_argument("--tau-unit", choices=("voxels", "mm3"), default="voxels", help="unit of --tau")
+    parser.add_argument("--score", type=score_name, default="paper",
+                        help="case score: paper | max | topk_mean | soft_volume")
+    parser.add_argument("--top-k", type=positive_int, default=10, help="k for --score topk_mean")
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     if not text.lstrip("+-").isdigit() or int(text) < 1:
@@ -82,14 +97,7 @@ def add_parser(subparsers) -> None:
                    help="folds to ensemble (default: all available)")
     p.add_argument("-chk", "--checkpoint", default="checkpoint_final.pth", help="checkpoint file name")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
-    p.add_argument("--threshold", type=probability_threshold, default=0.5,
-                   help="t: voxel probability threshold (default 0.5)")
-    p.add_argument("--tau", type=non_negative, default=None,
-                   help=f"tau: minimum positive size (default {DEFAULT_TAU:g} voxels)")
-    p.add_argument("--tau-unit", choices=("voxels", "mm3"), default="voxels", help="unit of --tau")
-    p.add_argument("--score", type=score_name, default="paper",
-                   help="case score: paper | max | topk_mean | soft_volume")
-    p.add_argument("--top-k", type=positive_int, default=10, help="k for --score topk_mean")
+    add_rule_arguments(p, tau_default=None)
     p.add_argument("--summarizer", default=None, help="summarizer JSON file (overrides --threshold/--tau/--score)")
     p.add_argument("--save-probabilities", action="store_true", help="also write OUT/<case>.npz probabilities")
     p.add_argument("--overlays", action="store_true",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from segcls3d.cli.predict import non_negative, probability_threshold, score_name
-from segcls3d.defaults import DEFAULT_TAU, DEFAULT_THRESHOLD
+from segcls3d.cli.predict import add_rule_arguments
+from segcls3d.defaults import DEFAULT_TAU
 from segcls3d.errors import SegCls3dError
 
 METHODS = ("rule_based", "threshold", "fc", "gap_fc", "cnn", "embedding_simple", "embedding_complex")
@@ -75,14 +75,7 @@ def add_parser(subparsers) -> None:
     fit.add_argument("--preprocessed", default=None,
                      help="preprocessed data folder (default $nnUNet_preprocessed/<dataset>/<data_identifier>)")
     rule = fit.add_argument_group("rule-based g", "the rule that --method rule_based calibrates (as in predict)")
-    rule.add_argument("--threshold", type=probability_threshold, default=DEFAULT_THRESHOLD,
-                      help=f"t: voxel probability threshold (default {DEFAULT_THRESHOLD:g})")
-    rule.add_argument("--tau", type=non_negative, default=DEFAULT_TAU,
-                      help=f"tau: minimum positive size (default {DEFAULT_TAU:g} voxels)")
-    rule.add_argument("--tau-unit", choices=("voxels", "mm3"), default="voxels", help="unit of --tau")
-    rule.add_argument("--score", type=score_name, default="paper",
-                      help="case score: paper | max | topk_mean | soft_volume")
-    rule.add_argument("--top-k", type=positive_int, default=10, help="k for --score topk_mean")
+    add_rule_arguments(rule, tau_default=DEFAULT_TAU)
     fit.set_defaults(func=run_fit)
 
 

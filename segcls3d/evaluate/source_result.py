@@ -1,14 +1,8 @@
 """Typed metrics of one class and one score source: AUROC, operating points, bootstrap, ROC curve, calibration.
 
 Undefined numbers (a single label value, an empty denominator, no bootstrap) are ``None``, as in
-the JSON that ``segcls3d evaluate`` writes. ``to_dict`` gives that JSON; ``from_dict`` reads it back.
-
-Example:
-    >>> e = Estimate.of(0.91, None)
-    >>> e.to_dict()
-    {'value': 0.91, 'ci_lower': None, 'ci_upper': None}
-    >>> Estimate.from_dict(e.to_dict()) == e
-    True
+the JSON that ``segcls3d evaluate`` writes. ``to_dict`` gives that JSON; ``from_dict`` reads it back
+(``Estimate``: see ``estimate.py``).
 """
 from __future__ import annotations
 
