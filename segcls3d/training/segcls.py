@@ -151,11 +151,12 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
             return {}
         keys = [str(k) for k in keys]
         probabilities = case_sampling_probabilities(self.load_case_labels().batch(keys), positive_fraction)
-        annotated = tuple([-1] + self.label_manager.all_labels)
-        folder = self.preprocessed_dataset_folder
-        foreground = {k for k in keys if has_foreground(class_locations(folder, k), annotated)}
-        return {"case_probabilities": None if probabilities is None else dict(zip(keys, probabilities)),
-                "foreground_cases": foreground}
+        options = {"case_probabilities": None if probabilities is None else dict(zip(keys, probabilities))}
+        if self.oversample_foreground_percent > 0:  # only forced samples need to know which cases have foreground
+            annotated = tuple([-1] + self.label_manager.all_labels)
+            folder = self.preprocessed_dataset_folder
+            options["foreground_cases"] = {k for k in keys if has_foreground(class_locations(folder, k), annotated)}
+        return options
 
     def get_dataloaders(self):
         """nnU-Net's augmentation pipeline with label-aware sampling (``positive_fraction``)."""
