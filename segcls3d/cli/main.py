@@ -17,7 +17,7 @@ from segcls3d import __version__
 from segcls3d.errors import SegCls3dError
 
 COMMANDS: tuple[str, ...] = ("synth", "plans", "splits", "predict", "evaluate", "demo", "summarize", "pseudolabel",
-                             "experiment", "report")
+                             "saliency", "pretrain", "transfer", "experiment", "report")
 
 logger = logging.getLogger("segcls3d")
 
