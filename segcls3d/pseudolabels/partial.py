@@ -3,7 +3,9 @@
 Rules for a training case without a mask (no ``labelsTr/<case><ending>``), from its row of
 classification_labels.csv (classification-only classes do not count):
 
-* negative for every class that has labels -> its mask is all background (fully supervised);
+* negative for every class that has labels -> its mask is all background (fully supervised), or with
+  ``negatives="ignore"`` nnU-Net's ``ignore`` label everywhere (a class-label-only case, as
+  ``nnUNetTrainerMultiMix`` needs for disjoint sources);
 * positive for some class, or unknown -> ``positives="exclude"``: left out of the dataset;
   ``positives="ignore"``: its mask is nnU-Net's ``ignore`` label everywhere (dataset.json gets
   ``"ignore": max(labels) + 1`` unless it has one). nnU-Net's losses then take nothing from its
@@ -33,18 +35,24 @@ from segcls3d.pseudolabels.records import CaseRecord, RecordStore
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
 POSITIVES = ("exclude", "ignore")
+NEGATIVES = ("background", "ignore")
 
 
-def partial_action(case_label: np.ndarray, classes: Sequence[ClassDefinition], positives: str) -> tuple[str, str]:
+def partial_action(case_label: np.ndarray, classes: Sequence[ClassDefinition], positives: str,
+                   negatives: str = "background") -> tuple[str, str]:
     """Action (``background`` | ``ignore`` | ``excluded``) and reason for a case without a mask.
 
     Raises:
-        ValueError: ``positives`` is not 'exclude' or 'ignore'.
+        ValueError: ``positives`` is not 'exclude' or 'ignore', or ``negatives`` not 'background' or 'ignore'.
     """
     if positives not in POSITIVES:
         raise ValueError(f"positives must be one of {POSITIVES}, got {positives!r}")
+    if negatives not in NEGATIVES:
+        raise ValueError(f"negatives must be one of {NEGATIVES}, got {negatives!r}")
     values = [(c.name, float(v)) for c, v in zip(classes, case_label) if c.label_ids]
     if values and all(v == 0 for _, v in values):
+        if negatives == "ignore":
+            return "ignore", "negative for every class with a mask, no mask: ignore label everywhere"
         return "background", "negative for every class with a mask: all-background mask"
     positive = [name for name, v in values if v == 1]
     why = f"positive for {', '.join(positive)}" if positive else "class label unknown"
@@ -63,7 +71,8 @@ def with_ignore_label(labels: dict) -> tuple[dict, int]:
 
 
 def write_partial_dataset(raw: PathLike, out_dir: PathLike, positives: str = "exclude",
-                          overwrite: bool = False, progress: bool = True) -> list[CaseRecord]:
+                          overwrite: bool = False, progress: bool = True,
+                          negatives: str = "background") -> list[CaseRecord]:
     """Write the partially supervised version of ``raw`` into ``out_dir`` (resumable).
 
     Returns one record per training case (also written to ``pseudolabel_log.csv``).
@@ -78,14 +87,17 @@ def write_partial_dataset(raw: PathLike, out_dir: PathLike, positives: str = "ex
         raise InputDataError(f"{out_dir}: the output folder must differ from the input dataset")
     if positives not in POSITIVES:
         raise InputDataError(f"--positives must be one of {POSITIVES}, got {positives!r}")
+    if negatives not in NEGATIVES:
+        raise InputDataError(f"--negatives must be one of {NEGATIVES}, got {negatives!r}")
     labels = {case: source.case_label(case) for case in source.train_images}
     plan = {case: ("labeled", "own mask") if source.mask_path(case) else
-            partial_action(labels[case], source.classes, positives) for case in source.train_images}
+            partial_action(labels[case], source.classes, positives, negatives) for case in source.train_images}
     needs_ignore = any(action == "ignore" for action, _ in plan.values())
     labels_json, ignore = with_ignore_label(source.dataset_json["labels"]) if needs_ignore \
         else (dict(source.dataset_json["labels"]), source.ignore_label())
     store = RecordStore(out_dir)
-    store.start({"mode": "partial", "raw": str(source.folder.resolve()), "positives": positives}, overwrite)
+    settings = {"mode": "partial", "raw": str(source.folder.resolve()), "positives": positives}
+    store.start({**settings, **({"negatives": negatives} if negatives != "background" else {})}, overwrite)
     rw = source.reader_writer()
     records = []
     for case, (action, reason) in tqdm(plan.items(), desc="partial", unit="case", disable=not progress or None):

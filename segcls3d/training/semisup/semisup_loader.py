@@ -3,6 +3,7 @@
 The first ``n_labeled`` samples of a batch are drawn from the labeled training cases (with nnU-Net's
 foreground oversampling within them), the rest from the unlabeled ones (uniformly random crops);
 all go through nnU-Net's augmentation. The batch gets ``n_labeled`` next to ``data``/``target``/``keys``.
+With ``require_unlabeled=False`` a training set without unlabeled cases gives all-labeled batches.
 """
 from __future__ import annotations
 
@@ -28,17 +29,18 @@ def unlabeled_count(batch_size: int, unlabeled_fraction: float) -> int:
 class SemiSupervisedDataLoader(nnUNetDataLoader):
     """Batches of ``batch_size - n_unlabeled`` labeled then ``n_unlabeled`` unlabeled patches."""
 
-    def __init__(self, data, batch_size: int, *args, unlabeled_fraction: float = 0.5, **kwargs):
+    def __init__(self, data, batch_size: int, *args, unlabeled_fraction: float = 0.5, require_unlabeled: bool = True,
+                 **kwargs):
         super().__init__(data, batch_size, *args, **kwargs)
         self.labeled_keys, self.unlabeled_keys = split_labeled_unlabeled(
             data.source_folder, data.identifiers, self.annotated_classes_key, self.has_ignore)
-        if not self.unlabeled_keys:
+        if not self.unlabeled_keys and require_unlabeled:
             raise InputDataError(
                 "no unlabeled case (mask all 'ignore') among the training cases; mark unlabeled images with "
                 "`segcls3d pseudolabel partial --positives ignore` or use a supervised trainer")
         if not self.labeled_keys:
             raise InputDataError("no labeled case among the training cases: semi-supervised training needs some masks")
-        self.n_unlabeled = unlabeled_count(batch_size, unlabeled_fraction)
+        self.n_unlabeled = unlabeled_count(batch_size, unlabeled_fraction) if self.unlabeled_keys else 0
         self.n_labeled = batch_size - self.n_unlabeled
         self._labeled_oversample = self.get_do_oversample
         self.get_do_oversample = self._oversample
