@@ -64,6 +64,13 @@ def add_parser(subparsers) -> None:
                    help="also compute the RSNA 2022 cervical spine weighted log loss (C1..C7, patient_overall)")
     p.add_argument("--score", choices=("summarizer", "head"), default="summarizer",
                    help="probability columns used by --rsna (default summarizer)")
+    p.add_argument("--saliency", metavar="DIR",
+                   help="with --gt-masks: also per-class IoU/Dice and mIoU of the maps of `segcls3d saliency` "
+                        "(DIR/<class>/<case>.nii.gz), thresholded as weak masks are, and their PxAP (pixel "
+                        "average precision, image- and dataset-level, over the cases whose reference has the class)")
+    p.add_argument("--saliency-thresholds", metavar="JSON",
+                   help="cam_thresholds.json of `segcls3d pseudolabel cam` (per-class threshold, cut-off); "
+                        "default: Otsu on each map")
     p.set_defaults(func=run)
 
 
@@ -78,10 +85,14 @@ def run(args: argparse.Namespace) -> int:
         plot_roc_result,
     )
     from segcls3d.evaluate.inputs import load_class_label_ids
+    from segcls3d.evaluate.overlap_summary import overlap_summaries
+    from segcls3d.evaluate.saliency_pxap import saliency_pxap_for_predictions
     from segcls3d.predict.evaluated_page import write_evaluated_page
 
     if (args.pred_masks is None) != (args.gt_masks is None):
         raise InputDataError("--pred-masks and --gt-masks must be given together")
+    if args.saliency and args.gt_masks is None:
+        raise InputDataError("--saliency needs --gt-masks (maps are compared with the reference masks)")
     if args.errors and args.pred_masks is None:
         raise InputDataError("--errors needs --pred-masks and --gt-masks (errors are located on the masks)")
 
@@ -98,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
                                       calibration_bins=args.calibration_bins)
         if args.rsna:
             result = result.with_rsna(evaluate_rsna(args.predictions, args.labels, score=args.score))
+    overlaps = overlap_summaries(result, args.predictions, args.labels, args.saliency, args.gt_masks, args.classes,
+                                 args.saliency_thresholds)
+    pxap = saliency_pxap_for_predictions(args.predictions, args.saliency, args.gt_masks, args.classes) \
+        if args.saliency else {}
+    result = result.with_map_metrics({k: s.to_dict() for k, s in overlaps.items()},
+                                     {k: r.to_dict() for k, r in pxap.items()})
     print(format_table(result))
     if args.json:
         logger.info("wrote %s", write_json_atomic(args.json, result.to_dict()))

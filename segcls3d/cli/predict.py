@@ -103,6 +103,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--overlays", action="store_true",
                    help="also draw OUT/overlays/<case>.png (the slice of most evidence for the top class, mask "
                         "contours, probabilities) and write OUT/index.html, an offline page of the cases")
+    p.add_argument("--bridge-saliency", action="store_true",
+                   help="MultiMix models: also write OUT/saliency/<case>.npz, the saliency bridge's map per class "
+                        "(input gradient of the class score), drawn in the overlays")
     p.add_argument("--prev-stage-predictions", default=None, help="folder of previous-stage masks (cascade)")
     p.add_argument("--disable-tta", action="store_true", help="no mirroring test-time augmentation")
     p.add_argument("--step-size", type=step_size, default=0.5,
@@ -134,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
                        trust_checkpoint=args.trust_checkpoint)
     report = predict_folder(model, args.input, args.output, summarizer, args.save_probabilities,
                             args.prev_stage_predictions, cases=list(cases), overwrite=args.overwrite,
-                            check_inputs=False, overlays=args.overlays)  # inputs checked above, before the model loaded
+                            check_inputs=False,  # inputs checked above, before the model loaded
+                            overlays=args.overlays, bridge_saliency=args.bridge_saliency)
     if report.index_path is not None:
         print(f"overlays: {report.index_path}")
     return _report(len(report.rows), report.csv_path, {**problems, **report.failures}, report.overlay_failures)

@@ -112,8 +112,36 @@ def format_table(result: EvaluationResult) -> str:
                       "counts a detected positive only if its predicted region overlaps the true one, over positive "
                       "cases with a non-empty true region (plain recall on those same cases in parentheses); "
                       "Dice = mean over cases where either mask is non-empty"]
+    if result.overlap_summary:
+        parts += _overlap_section(result.overlap_summary)
+    if result.saliency_pxap:
+        parts += _pxap_section(result.saliency_pxap)
     rsna = result.rsna
     if rsna is not None:
         parts += ["", f"RSNA 2022 weighted log loss ({rsna.score_source}): {_num(rsna.score, 4)} "
                       f"over {rsna.n_cases} case(s), {rsna.n_pairs} (case, target) pairs"]
     return "\n".join(parts)
+
+
+def _overlap_section(summaries: dict[str, dict]) -> list[str]:
+    """Per source (masks, thresholded saliency): per class IoU and Dice (cases with foreground / positive cases),
+    then mIoU and mean Dice over the classes."""
+    parts = []
+    for source, summary in summaries.items():
+        rows = [[name, _num(c.get("iou_mean")), _num(c.get("dice_mean")), _num(c.get("iou_mean_gt_positive")),
+                 _num(c.get("dice_mean_gt_positive")), str(c.get("n_cases", "-"))]
+                for name, c in summary["classes"].items()]
+        rows.append(["mean over classes", _num(summary["miou"]), _num(summary["mean_dice"]),
+                     _num(summary["miou_gt_positive"]), _num(summary["mean_dice_gt_positive"]), ""])
+        parts += ["", f"Overlap of the {source} with the reference masks (mean over cases; pos = image-level "
+                      "positive cases only):",
+                  _align(["class", "IoU", "Dice", "IoU (pos)", "Dice (pos)", "cases"], rows)]
+    return parts
+
+
+def _pxap_section(pxap: dict[str, dict]) -> list[str]:
+    """Per class: image-level PxAP (mean and standard deviation over images with the class) and dataset-level PxAP."""
+    rows = [[name, _num(r["image_level_mean"]), _num(r["image_level_std"]), _num(r["dataset_level"]),
+             str(r["n_images"])] for name, r in pxap.items()]
+    return ["", "Saliency maps, pixel average precision (PxAP) over the images whose reference has the class:",
+            _align(["class", "image-level PxAP", "std", "dataset-level PxAP", "images"], rows)]

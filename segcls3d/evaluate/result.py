@@ -169,6 +169,9 @@ class EvaluationResult:
     masks: Optional[MaskInputs] = None
     rsna: Optional[RsnaEvaluation] = None
     location: Optional[dict[str, ClassLocation]] = None  # per class, with masks
+    # mIoU / mean Dice per source ("masks", "saliency"): OverlapSummary.to_dict() (evaluate/overlap_summary.py)
+    overlap_summary: Optional[dict[str, dict[str, Any]]] = None
+    saliency_pxap: Optional[dict[str, dict[str, Any]]] = None  # per class: PxAPResult.to_dict() (metrics/pxap.py)
 
     @property
     def n_cases_without_labels(self) -> int:
@@ -177,6 +180,11 @@ class EvaluationResult:
     def with_rsna(self, rsna: RsnaEvaluation) -> "EvaluationResult":
         """A copy with the RSNA score added."""
         return replace(self, rsna=rsna)
+
+    def with_map_metrics(self, overlap_summary: Mapping[str, dict[str, Any]],
+                         saliency_pxap: Mapping[str, dict[str, Any]]) -> "EvaluationResult":
+        """A copy with the mIoU summaries and the saliency PxAP added (empty mappings are left out)."""
+        return replace(self, overlap_summary=dict(overlap_summary) or None, saliency_pxap=dict(saliency_pxap) or None)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON written by ``segcls3d evaluate --json`` (strict JSON: undefined numbers are None)."""
@@ -198,6 +206,10 @@ class EvaluationResult:
             out["location"] = {name: loc.to_dict() for name, loc in self.location.items()}
         if self.rsna is not None:
             out["rsna"] = self.rsna.to_dict()
+        if self.overlap_summary is not None:
+            out["overlap_summary"] = self.overlap_summary
+        if self.saliency_pxap is not None:
+            out["saliency_pxap"] = self.saliency_pxap
         return out
 
     @classmethod
@@ -218,4 +230,6 @@ class EvaluationResult:
             rsna=RsnaEvaluation.from_dict(rsna) if rsna is not None else None,
             location=({str(k): ClassLocation.from_dict(v) for k, v in location.items()}
                       if location is not None else None),
+            overlap_summary=d.get("overlap_summary"),
+            saliency_pxap=d.get("saliency_pxap"),
         )

@@ -9,7 +9,9 @@ import numpy as np
 from segcls3d.io import atomic_path
 from segcls3d.model.loading import LoadedModel
 from segcls3d.model.whole_image import classify_whole_image
-from segcls3d.predict.case_arrays import CaseArrays
+from segcls3d.predict.case_arrays import SALIENCY_DIRNAME, CaseArrays, saliency_path
+from segcls3d.predict.glam_maps import glam_map_outputs, glam_network, write_glam_maps
+from segcls3d.predict.saliency_case import SaliencyPredictor
 from segcls3d.summarize import class_probability_maps, geometry_from_properties, head_row, summary_row
 
 
@@ -20,9 +22,13 @@ def predict_case(model: LoadedModel, files: list[Path], summarizer, out_dir: Pat
 
 
 def predict_case_arrays(model: LoadedModel, files: list[Path], summarizer, out_dir: Path, case_id: str,
-                        save_probabilities: bool = False,
-                        previous_stage: Optional[Path] = None) -> tuple[dict, CaseArrays]:
-    """:func:`predict_case`, also returning the image, mask and class maps (what an overlay is drawn from)."""
+                        save_probabilities: bool = False, previous_stage: Optional[Path] = None,
+                        saliency: Optional[SaliencyPredictor] = None) -> tuple[dict, CaseArrays]:
+    """:func:`predict_case`, also returning the image, mask and class maps (what an overlay is drawn from).
+
+    ``saliency``: also write the case's maps to ``saliency/<case>.npz`` (``saliency``: one map per class
+    in the input's array order, float16; ``classes``); overlays draw their maximum over classes.
+    """
     predictor = model.predictor
     rw = predictor.plans_manager.image_reader_writer_class()
     image, properties = rw.read_images([str(f) for f in files])
@@ -47,7 +53,20 @@ def predict_case_arrays(model: LoadedModel, files: list[Path], summarizer, out_d
     head = predictor.pop_head_probabilities() if model.kind == "multitask" else None
     head_probs = dict(zip(model.class_names, head)) if head is not None else None
     row = summary_row(case_id, summary, head_probabilities=head_probs)
-    return row, CaseArrays(image, spacing, segmentation, maps)
+    heat = None
+    if glam_network(model) is not None:  # GLAM: its saliency maps (the mask is their threshold at 0.5)
+        glam_maps = write_glam_maps(model, probabilities, properties, out_dir, case_id)
+        heat = glam_maps.max(0) if len(glam_maps) else None
+    if saliency is not None:
+        case_maps = saliency.case(files).maps
+        path = saliency_path(out_dir, case_id)
+        path.parent.mkdir(exist_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, saliency=case_maps.astype(np.float16),
+                                    classes=np.array(saliency.class_names))
+        heat = case_maps.max(0)
+    return row, CaseArrays(image, spacing, segmentation, maps, heat)
 
 
 def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np.ndarray:
@@ -65,9 +84,12 @@ def classify_case(model: LoadedModel, image: np.ndarray, properties: dict) -> np
     return np.mean(probs, axis=0)
 
 
-def case_outputs(model: LoadedModel, case_id: str, save_probabilities: bool = False) -> list[str]:
+def case_outputs(model: LoadedModel, case_id: str, save_probabilities: bool = False,
+                 saliency: bool = False) -> list[str]:
     """Names of the files :func:`predict_case` writes for a case (none for a classifier)."""
     if model.kind == "classifier":
         return []
     names = [f"{case_id}{model.dataset_json['file_ending']}"]
-    return names + [f"{case_id}.npz"] if save_probabilities else names
+    names += [f"{case_id}.npz"] if save_probabilities else []
+    names += glam_map_outputs(model, case_id)
+    return names + [f"{SALIENCY_DIRNAME}/{case_id}.npz"] if saliency else names

@@ -9,6 +9,8 @@ import numpy as np
 
 from segcls3d.summarize import class_probability_maps
 
+SALIENCY_DIRNAME = "saliency"  # predict --bridge-saliency writes saliency/<case>.npz
+
 if TYPE_CHECKING:  # not at run time: evaluate --html reaches this module and must not load torch
     from segcls3d.model.loading import LoadedModel
 
@@ -32,9 +34,15 @@ class CaseArrays:
     saliency: Optional[np.ndarray] = None
 
 
+def saliency_path(out_dir: Path, case_id: str) -> Path:
+    """``<out>/saliency/<case>.npz``: a case's saliency maps (``saliency`` (n_classes, z, y, x), ``classes``)."""
+    return Path(out_dir) / SALIENCY_DIRNAME / f"{case_id}.npz"
+
+
 def read_case_arrays(model: "LoadedModel", files: Sequence[Path], out_dir: Path, case_id: str) -> CaseArrays:
     """Arrays of a case predicted by an earlier run: its input image, its mask and, when that run
-    wrote ``<case>.npz`` (``--save-probabilities``), its probability maps.
+    wrote ``<case>.npz`` (``--save-probabilities``), its probability maps (and from ``saliency/<case>.npz``,
+    ``--bridge-saliency``, the saliency: maximum over classes).
 
     Raises:
         OSError, RuntimeError: an input or output file cannot be read.
@@ -50,4 +58,9 @@ def read_case_arrays(model: "LoadedModel", files: Sequence[Path], out_dir: Path,
     if npz.is_file():
         with np.load(npz) as data:
             maps = class_probability_maps(data["probabilities"].astype(np.float32), model.channel_groups)
-    return CaseArrays(image, spacing, segmentation, maps)
+    saliency = None
+    saliency_file = saliency_path(out_dir, case_id)
+    if saliency_file.is_file():
+        with np.load(saliency_file) as data:
+            saliency = data["saliency"].astype(np.float32).max(0)
+    return CaseArrays(image, spacing, segmentation, maps, saliency)

@@ -17,8 +17,10 @@ from typing import Callable, Optional, Sequence, Union
 from tqdm import tqdm
 
 import segcls3d.summarize.trained  # noqa: F401  (registers the trained summarizer kinds for load_summarizer)
+from segcls3d.errors import ModelFolderError
 from segcls3d.io import write_json_atomic
 from segcls3d.model.loading import LoadedModel
+from segcls3d.model.multimix import has_saliency_bridge
 from segcls3d.predict.case import case_outputs, predict_case_arrays
 from segcls3d.predict.case_arrays import CaseArrays, read_case_arrays
 from segcls3d.predict.index_page import INDEX_FILENAME, write_index_page
@@ -26,6 +28,7 @@ from segcls3d.predict.input_checks import check_cases, read_model_spec
 from segcls3d.predict.inputs import collect_cases
 from segcls3d.predict.overlays import OVERLAY_DIRNAME, overlay_path, remove_overlay, try_overlay
 from segcls3d.predict.resume import PredictRecords, file_stamp, job_settings
+from segcls3d.predict.saliency_case import SaliencyPredictor
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, Path]
@@ -65,6 +68,7 @@ def predict_folder(
     overwrite: bool = False,
     check_inputs: bool = True,
     overlays: bool = False,
+    bridge_saliency: bool = False,
 ) -> PredictionReport:
     """Predict every case of ``input_dir``; a failing case is reported and the others go on.
 
@@ -73,8 +77,12 @@ def predict_folder(
     become failures of their case); the CLI does it before loading the model and passes False.
     ``overlays``: also draw ``overlays/<case>.png`` per case (a failing one is reported in
     ``overlay_failures``, the others go on) and write ``index.html``.
+    ``bridge_saliency``: also write each case's saliency bridge map of a MultiMix model, the input gradient
+    of each class score (``saliency/<case>.npz``, see :func:`~segcls3d.predict.case.predict_case_arrays`;
+    drawn in the overlays), computed by the saliency seam (``SaliencyPredictor``, ``input_gradient``).
 
     Raises:
+        ModelFolderError: ``bridge_saliency`` for a model without a saliency bridge.
         InputDataError: ``output_dir`` holds results of other settings, or masks/a table that
             segcls3d predict did not write, and not ``overwrite`` (which deletes them).
     """
@@ -91,7 +99,13 @@ def predict_folder(
     report = PredictionReport(failures=dict(report_failures))
     if hasattr(summarizer, "check_model"):  # trained summarizers refuse a model with another label set
         summarizer.check_model(model)
-    store = PredictRecords(out, job_settings(model, summarizer, save_probabilities, previous_stage_dir), ending)
+    if bridge_saliency and not has_saliency_bridge(model.predictor.network):
+        raise ModelFolderError(f"{model.folder}: --bridge-saliency needs a MultiMix model (nnUNetTrainerMultiMix)")
+    saliency = SaliencyPredictor(model, "input_gradient") if bridge_saliency else None
+    job = job_settings(model, summarizer, save_probabilities, previous_stage_dir)
+    if bridge_saliency:  # only then, so that earlier runs' records stay valid
+        job["bridge_saliency"] = True
+    store = PredictRecords(out, job, ending)
     store.start(list(found), inputs=[f for files in found.values() for f in files], overwrite=overwrite)
     write_json_atomic(out / "classes.json", {
         "classes": {c.name: list(c.label_ids) for c in model.classes},
@@ -115,12 +129,13 @@ def predict_folder(
         store.forget(case_id)
         remove_overlay(out, case_id)
         try:
-            row, arrays = predict_case_arrays(model, files, summarizer, out, case_id, save_probabilities, previous)
+            row, arrays = predict_case_arrays(model, files, summarizer, out, case_id, save_probabilities, previous,
+                                              saliency)
         except Exception as exc:  # noqa: BLE001 - one bad case must not stop the others
             logger.debug("case %s failed", case_id, exc_info=True)
             report.failures[case_id] = f"{type(exc).__name__}: {exc}"
             continue
-        store.finish(case_id, inputs, row, case_outputs(model, case_id, save_probabilities))
+        store.finish(case_id, inputs, row, case_outputs(model, case_id, save_probabilities, bridge_saliency))
         report.predicted.append(case_id)
         if overlays:
             _overlay(report, out, case_id, arrays, row, model)

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
+from segcls3d.training.chexseg.trainer import nnUNetTrainerCheXseg
 from segcls3d.training.cls import nnUNetTrainerCls
+from segcls3d.training.glam.trainer import nnUNetTrainerGLAM
+from segcls3d.training.multimix.trainer import nnUNetTrainerMultiMix
 from segcls3d.training.multitask import nnUNetTrainerMultitask
 from segcls3d.training.schedule import ScheduleMixin
 from segcls3d.training.segcls import nnUNetTrainerSegCls
@@ -19,9 +22,12 @@ from segcls3d.training.semisup.soft_targets import nnUNetTrainerSoftTargets
 
 TRAINERS = Path(__file__).resolve().parents[2] / "trainers"
 IDEAS = ["nnUNetTrainerSegCls", "nnUNetTrainerCls", "nnUNetTrainerMultitask", "nnUNetTrainerMeanTeacher",
-         "nnUNetTrainerCrossTeach", "nnUNetTrainerSoftTargets"]
+         "nnUNetTrainerCrossTeach", "nnUNetTrainerSoftTargets", "nnUNetTrainerCheXseg", "nnUNetTrainerMultiMix",
+         "nnUNetTrainerGLAM"]
 UNIFORM = [f"nnUNetTrainer{idea}UniformSampling" for idea in ("SegCls", "Cls", "Multitask")]
-SCHEDULED = [f"nnUNetTrainer{idea}{suffix}" for idea in ("SegCls", "Cls", "Multitask")
+#: CheXseg's expert probability p without code: one class attribute per variant
+EXPERT_PROBABILITY = {"nnUNetTrainerCheXseg_p00": 0.0, "nnUNetTrainerCheXseg_p05": 0.5, "nnUNetTrainerCheXseg_p10": 1.0}
+SCHEDULED = [f"nnUNetTrainer{idea}{suffix}" for idea in ("SegCls", "Cls", "Multitask", "CheXseg", "MultiMix", "GLAM")
              for suffix in ("_5epochs", "_demo", "_exp")]
 
 
@@ -37,7 +43,18 @@ def _exported() -> dict[str, type]:
 
 
 def test_the_short_list_of_trainer_names():
-    assert sorted(_exported()) == sorted(IDEAS + UNIFORM + SCHEDULED)
+    assert sorted(_exported()) == sorted(IDEAS + UNIFORM + SCHEDULED + list(EXPERT_PROBABILITY)
+                                         + [f"{name}_exp" for name in EXPERT_PROBABILITY])
+
+
+def test_chexseg_probability_variants_only_set_p():
+    exported = _exported()
+    for name, p in EXPERT_PROBABILITY.items():  # p alone, and p on the suite's schedule
+        for variant, base in ((name, nnUNetTrainerCheXseg), (f"{name}_exp", exported["nnUNetTrainerCheXseg_exp"])):
+            assert exported[variant].__bases__ == (base,)
+            assert exported[variant].expert_probability == p and nnUNetTrainerCheXseg.expert_probability == 0.9
+            assert set(vars(exported[variant])) - {"__module__", "__doc__", "__qualname__", "__firstlineno__",
+                                                   "__static_attributes__"} == {"expert_probability"}
 
 
 @pytest.mark.parametrize("cls, bases", [
@@ -47,6 +64,9 @@ def test_the_short_list_of_trainer_names():
     (nnUNetTrainerMeanTeacher, (CompanionCheckpointMixin, nnUNetTrainerSegCls)),
     (nnUNetTrainerCrossTeach, (CompanionCheckpointMixin, nnUNetTrainerSegCls)),
     (nnUNetTrainerSoftTargets, (nnUNetTrainerSegCls,)),
+    (nnUNetTrainerCheXseg, (nnUNetTrainerSegCls,)),
+    (nnUNetTrainerMultiMix, (nnUNetTrainerMultitask,)),
+    (nnUNetTrainerGLAM, (nnUNetTrainerCls,)),
 ])
 def test_each_trainer_subclasses_its_nearest_relative(cls, bases):
     assert cls.__bases__ == bases
