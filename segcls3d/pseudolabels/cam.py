@@ -34,8 +34,9 @@ from segcls3d.model.saliency.threshold_search import ThresholdSearch, search_thr
 from segcls3d.predict.saliency_case import SaliencyPredictor
 from segcls3d.predict.saliency_run import map_path, saliency_folder
 from segcls3d.pseudolabels.cam_masks import weak_mask
-from segcls3d.pseudolabels.dataset_files import foreground_voxels, link_or_copy, remove_case_files, write_mask
+from segcls3d.pseudolabels.dataset_files import link_or_copy, remove_case_files, write_mask
 from segcls3d.pseudolabels.finish import finish_dataset
+from segcls3d.pseudolabels.pseudolabel import copy_labeled_case
 from segcls3d.pseudolabels.raw_dataset import RawDataset
 from segcls3d.pseudolabels.records import CaseRecord, RecordStore
 
@@ -86,7 +87,7 @@ def write_cam_dataset(classifier: LoadedModel, raw: PathLike, out_dir: PathLike,
     thresholds = {c.name: search_threshold(_expert_pairs(source, maps_dir, c, expert, report.failures))
                   for c in mask_classes}
     _write_thresholds(out, thresholds, cutoff, method, saliency.layer, classifier)
-    records = [_copy_expert(source, out, store, case) for case in expert]
+    records = [copy_labeled_case(source, out, store, case, MODE, "expert", "expert mask") for case in expert]
     for case in tqdm(weak, desc="weak masks", unit="case", disable=not progress or None):
         done = store.get(case)
         if done is not None and (not done.included or (out / "labelsTr" / f"{case}{source.file_ending}").is_file()):
@@ -131,19 +132,6 @@ def _write_thresholds(out: Path, thresholds: dict[str, ThresholdSearch], cutoff:
     return write_json_atomic(out / THRESHOLDS_FILENAME, {
         "classes": {n: t.to_dict() for n, t in thresholds.items()}, "cutoff": cutoff, "method": method,
         "layer": layer, "classifier": str(classifier.folder)})
-
-
-def _copy_expert(source: RawDataset, out: Path, store: RecordStore, case: str) -> CaseRecord:
-    done = store.get(case)
-    target = out / "labelsTr" / f"{case}{source.file_ending}"
-    if done is not None and target.is_file():
-        return done
-    mask = source.mask_path(case)
-    voxels = foreground_voxels(source.reader_writer().read_seg(str(mask))[0], source.ignore_label())
-    link_or_copy(mask, target)
-    for f in source.train_images[case]:
-        link_or_copy(f, out / "imagesTr" / f.name)
-    return store.put(CaseRecord(case, MODE, "expert", voxels, "expert mask"))
 
 
 def _write_weak(source: RawDataset, out: Path, maps_dir: Path, case: str, thresholds: dict[str, ThresholdSearch],

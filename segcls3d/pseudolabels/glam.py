@@ -28,7 +28,7 @@ from segcls3d.model.loading import LoadedModel
 from segcls3d.pseudolabels.boosted import boost_pseudo_mask
 from segcls3d.pseudolabels.dataset_files import link_or_copy, remove_case_files, write_mask
 from segcls3d.pseudolabels.finish import finish_dataset
-from segcls3d.pseudolabels.pseudolabel import _copy_labeled, case_labels, pseudo_cases
+from segcls3d.pseudolabels.pseudolabel import case_labels, copy_labeled_case, pseudo_cases
 from segcls3d.pseudolabels.raw_dataset import RawDataset, check_same_labels
 from segcls3d.pseudolabels.records import CaseRecord, RecordStore
 from segcls3d.pseudolabels.teacher import teacher_outputs
@@ -85,7 +85,7 @@ def write_glam_dataset(teacher: LoadedModel, raw: PathLike, out_dir: PathLike, i
                  "images": str(Path(images).resolve()) if images else None,
                  "labels": str(Path(labels_csv).resolve()) if labels_csv else None,
                  "threshold": float(threshold)}, overwrite)
-    records = [_copy_labeled(source, out, store, case, MODE) for case in source.train_images if case not in todo]
+    records = [copy_labeled_case(source, out, store, case, MODE) for case in source.train_images if case not in todo]
     for case, files in tqdm(todo.items(), desc="pseudolabel glam", unit="case", disable=not progress or None):
         done = store.get(case)
         if done is not None and (not done.included or _complete(out, case, len(files), source.file_ending)):

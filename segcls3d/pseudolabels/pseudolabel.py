@@ -115,7 +115,8 @@ def write_pseudolabel_dataset(mode: str, teacher, raw: PathLike, out_dir: PathLi
                  "images": str(Path(images).resolve()) if images else None,
                  "labels": str(Path(labels_csv).resolve()) if labels_csv else None,
                  "temperature": float(temperature) if mode == "soft" else None}, overwrite)
-    records = [_copy_labeled(source, out_dir, store, case, mode) for case in source.train_images if case not in todo]
+    records = [copy_labeled_case(source, out_dir, store, case, mode)
+               for case in source.train_images if case not in todo]
     writer = _PseudoCaseWriter(mode, teacher, source, out_dir, temperature)
     for case, files in tqdm(todo.items(), desc=f"pseudolabel {mode}", unit="case", disable=not progress or None):
         done = store.get(case)
@@ -138,7 +139,9 @@ def write_pseudolabel_dataset(mode: str, teacher, raw: PathLike, out_dir: PathLi
     return records
 
 
-def _copy_labeled(source: RawDataset, out_dir: Path, store: RecordStore, case: str, mode: str) -> CaseRecord:
+def copy_labeled_case(source: RawDataset, out_dir: Path, store: RecordStore, case: str, mode: str,
+                      action: str = "labeled", reason: str = "own mask") -> CaseRecord:
+    """Link (or copy) a case that has its own mask into ``out_dir`` unchanged, and record it (resumable)."""
     done = store.get(case)
     target = out_dir / "labelsTr" / f"{case}{source.file_ending}"
     if done is not None and target.is_file():
@@ -148,7 +151,7 @@ def _copy_labeled(source: RawDataset, out_dir: Path, store: RecordStore, case: s
     link_or_copy(mask, target)
     for f in source.train_images[case]:
         link_or_copy(f, out_dir / "imagesTr" / f.name)
-    return store.put(CaseRecord(case, mode, "labeled", voxels, "own mask"))
+    return store.put(CaseRecord(case, mode, action, voxels, reason))
 
 
 class _PseudoCaseWriter:
