@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("--schedule", default="_busbra",
                         help="trainer suffix: _busbra (100x50 iterations, default), _busbra3e2 (the same at "
-                             "learning rate 3e-2), _demo (30x50), _5epochs, ''")
+                             "learning rate 3e-2), _busbra3e2long (300x50 at 3e-2), _demo (30x50), _5epochs, ''")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

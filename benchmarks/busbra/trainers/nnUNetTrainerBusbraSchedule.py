@@ -7,6 +7,7 @@ Benchmark-only, like the tests' ``_smoke``: ``benchmarks/busbra/run_busbra.py`` 
   with it before label-aware sampling became the default used nnU-Net's uniform draw).
 - ``_busbra3e2``: the same iterations at the short schedules' initial learning rate 3e-2
   (``SHORT_SCHEDULE_LR``), with the trainers' current default sampling.
+- ``_busbra3e2long``: three times as many epochs (300 x 50 iterations) at 3e-2.
 """
 from segcls3d.training.cls import nnUNetTrainerCls
 from segcls3d.training.multitask import nnUNetTrainerMultitask
@@ -15,6 +16,7 @@ from segcls3d.training.schedules import SHORT_SCHEDULE_LR
 from segcls3d.training.segcls import nnUNetTrainerSegCls
 
 BUSBRA_CPU = (100, 50, 10)
+BUSBRA_CPU_LONG = (300, 50, 10)
 
 
 class nnUNetTrainerSegCls_busbra(ScheduleMixin, nnUNetTrainerSegCls):
@@ -39,3 +41,15 @@ class nnUNetTrainerCls_busbra3e2(nnUNetTrainerCls_busbra):
 
 class nnUNetTrainerMultitask_busbra3e2(nnUNetTrainerMultitask_busbra):
     learning_rate = SHORT_SCHEDULE_LR
+
+
+class nnUNetTrainerSegCls_busbra3e2long(nnUNetTrainerSegCls_busbra3e2):
+    schedule = BUSBRA_CPU_LONG
+
+
+class nnUNetTrainerCls_busbra3e2long(nnUNetTrainerCls_busbra3e2):
+    schedule = BUSBRA_CPU_LONG
+
+
+class nnUNetTrainerMultitask_busbra3e2long(nnUNetTrainerMultitask_busbra3e2):
+    schedule = BUSBRA_CPU_LONG
