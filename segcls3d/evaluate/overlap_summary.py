@@ -17,7 +17,6 @@ Example:
 """
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,9 @@ import numpy as np
 
 from segcls3d.errors import InputDataError
 from segcls3d.evaluate.inputs import load_class_label_ids
-from segcls3d.evaluate.masks import find_mask, read_mask, summarize_overlaps
+from segcls3d.evaluate.masks import summarize_overlaps
 from segcls3d.evaluate.result import ClassMasks, EvaluationResult
+from segcls3d.evaluate.saliency_pairs import check_folders, prediction_case_ids, saliency_pairs
 from segcls3d.labels import CaseLabels
 from segcls3d.metrics.overlap import OverlapResult, compute_overlap
 from segcls3d.model.saliency.threshold import binarize
@@ -93,23 +93,14 @@ def evaluate_saliency_masks(case_ids: Sequence[str], saliency_dir: PathLike, gt_
     Raises:
         InputDataError: a folder is missing, a file unreadable, or a map and its mask differ in shape.
     """
-    for folder in (saliency_dir, gt_dir):
-        if not Path(folder).is_dir():
-            raise InputDataError(f"{folder}: folder not found")
+    check_folders(saliency_dir, gt_dir)
     classes = {}
     for name, ids in class_label_ids.items():
         if not ids:
             continue
-        overlaps: dict[str, OverlapResult] = {}
-        for case in case_ids:
-            map_file, gt_file = find_mask(Path(saliency_dir) / name, case), find_mask(gt_dir, case)
-            if map_file is None or gt_file is None:
-                continue
-            saliency, truth = np.squeeze(read_mask(map_file)), np.squeeze(read_mask(gt_file))
-            if saliency.shape != truth.shape:
-                raise InputDataError(f"{map_file}: map of shape {saliency.shape}, reference {gt_file} "
-                                     f"{truth.shape}")
-            overlaps[case] = compute_overlap(binarize(saliency, thresholds.get(name), cutoff), np.isin(truth, ids))
+        overlaps: dict[str, OverlapResult] = {
+            case: compute_overlap(binarize(saliency, thresholds.get(name), cutoff), np.isin(truth, ids))
+            for case, saliency, truth in saliency_pairs(list(case_ids), saliency_dir, gt_dir, name)}
         classes[name] = summarize_overlaps(overlaps, positive_cases.get(name, set()), ids)
     return OverlapSummary("saliency", classes)
 
@@ -122,11 +113,7 @@ def evaluate_saliency_folder(predictions: PathLike, labels: PathLike, saliency_d
     Raises:
         InputDataError, LabelFileError: unreadable inputs (see :func:`evaluate_saliency_masks`).
     """
-    try:
-        with open(predictions, newline="") as handle:
-            case_ids = [row["case_id"] for row in csv.DictReader(handle)]
-    except (OSError, KeyError) as exc:
-        raise InputDataError(f"{predictions}: cannot read its case_id column ({exc})") from None
+    case_ids = prediction_case_ids(predictions)
     table = CaseLabels.load(labels, list(class_label_ids))
     positives = {name: {c for c, v in table.column(name).items() if v == 1} for name in class_label_ids}
     thresholds, cutoff = read_thresholds(thresholds_file)

@@ -9,15 +9,13 @@ maps of any scale and GLAM's probabilities compare directly.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from segcls3d.errors import InputDataError
 from segcls3d.evaluate.inputs import load_class_label_ids
-from segcls3d.evaluate.masks import find_mask, read_mask
+from segcls3d.evaluate.saliency_pairs import check_folders, prediction_case_ids, saliency_pairs
 from segcls3d.metrics.pxap import PxAPAccumulator, PxAPResult
 
 PathLike = Union[str, Path]
@@ -31,25 +29,16 @@ def evaluate_saliency_pxap(case_ids: Sequence[str], saliency_dir: PathLike, gt_d
     Raises:
         InputDataError: a folder is missing, a file unreadable, or a map and its reference differ in shape.
     """
-    for folder in (saliency_dir, gt_dir):
-        if not Path(folder).is_dir():
-            raise InputDataError(f"{folder}: folder not found")
+    check_folders(saliency_dir, gt_dir)
     results = {}
     for name, ids in class_label_ids.items():
         if not ids:
             continue
         accumulator = PxAPAccumulator(decimals)
-        for case in case_ids:
-            map_file, gt_file = find_mask(Path(saliency_dir) / name, case), find_mask(gt_dir, case)
-            if map_file is None or gt_file is None:
-                continue
-            truth = np.isin(np.squeeze(read_mask(gt_file)), ids)
-            if not truth.any():
-                continue
-            saliency = np.squeeze(read_mask(map_file)).astype(np.float64)
-            if saliency.shape != truth.shape:
-                raise InputDataError(f"{map_file}: map of shape {saliency.shape}, reference {gt_file} {truth.shape}")
-            accumulator.add(case, saliency, truth)
+        for case, saliency, labels in saliency_pairs(list(case_ids), saliency_dir, gt_dir, name):
+            truth = np.isin(labels, ids)
+            if truth.any():
+                accumulator.add(case, saliency.astype(np.float64), truth)
         results[name] = accumulator.result()
     return results
 
@@ -62,10 +51,6 @@ def saliency_pxap_for_predictions(predictions: PathLike, saliency_dir: PathLike,
     Raises:
         InputDataError, LabelFileError: unreadable inputs.
     """
-    try:
-        with open(predictions, newline="") as handle:
-            case_ids = [row["case_id"] for row in csv.DictReader(handle)]
-    except (OSError, KeyError) as exc:
-        raise InputDataError(f"{predictions}: cannot read its case_id column ({exc})") from None
+    case_ids = prediction_case_ids(predictions)
     ids = load_class_label_ids(classes_file or Path(predictions).parent / "classes.json")
     return evaluate_saliency_pxap(case_ids, saliency_dir, gt_dir, ids)
