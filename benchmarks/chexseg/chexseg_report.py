@@ -24,13 +24,18 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _classifier(settings: dict) -> str:
+    """The run's ``--classifier`` (records of the default carry none)."""
+    return settings.get("classifier", "schedule")
+
+
 def write_report(records: dict[str, dict], out: Path) -> Path:
     """Write ``out/results.md`` from the run records."""
-    cells: dict[tuple[int, str], list[dict]] = {}
+    cells: dict[tuple[int, str, str], list[dict]] = {}
     for record in records.values():
         if record.get("status") == "done":
             s = record["settings"]
-            cells.setdefault((s["dim"], s["arm"]), []).append(record)
+            cells.setdefault((s["dim"], _classifier(s), s["arm"]), []).append(record)
     any_record = next(iter(records.values()), {"settings": {}})
     s = any_record["settings"]
     lines = ["# CheXseg: few expert masks, all class labels", "",
@@ -41,23 +46,26 @@ def write_report(records: dict[str, dict], out: Path) -> Path:
              "encoder. Test set: the suite's test cases. mIoU and Dice are means over cases (all: cases with "
              "foreground in the prediction or the reference; positives: image-level positive cases), averaged over "
              "classes; AUROC of the rule-based g (Cls: its own probability). Mean [95% t-interval] over seeds.", "",
+             "Classifier: `schedule` = Cls trained with the same schedule as the other arms; `long` = Cls trained "
+             "10x longer (200 x 40 iterations), whose Grad-CAM maps and encoder feed every arm of that row group.", "",
              "Arms: " + "; ".join(f"`{k}` = {v}" for k, v in ARM_TEXT.items()) + ".", "",
-             "| dim | arm | seeds | " + " | ".join(label for _, label in METRICS) + " |",
-             "|---|---|---|" + "---|" * len(METRICS)]
-    for dim in sorted({d for d, _ in cells}):
+             "| dim | classifier | arm | seeds | " + " | ".join(label for _, label in METRICS) + " |",
+             "|---|---|---|---|" + "---|" * len(METRICS)]
+    for dim, classifier in sorted({(d, c) for d, c, _ in cells}, key=lambda k: (k[0], k[1] != "schedule")):
         for arm in ARM_TEXT:
-            rs = cells.get((dim, arm), [])
+            rs = cells.get((dim, classifier, arm), [])
             if rs:
-                lines.append(f"| {dim}D | {arm} | {len(rs)} | "
+                lines.append(f"| {dim}D | {classifier} | {arm} | {len(rs)} | "
                              + " | ".join(fmt_mean_ci(mean_ci(r.get(m) for r in rs)) for m, _ in METRICS) + " |")
     labels = " | ".join(label for _, label in METRICS)
-    lines += ["", "## Runs", "", f"| dim | seed | arm | trainer | expert cases | {labels} | train (s) |",
-              "|---|---|---|---|---|" + "---|" * len(METRICS) + "---|"]
+    lines += ["", "## Runs", "", f"| dim | classifier | seed | arm | trainer | expert cases | {labels} | train (s) |",
+              "|---|---|---|---|---|---|" + "---|" * len(METRICS) + "---|"]
     for key in sorted(records):
         r = records[key]
         if r.get("status") != "done":
             continue
         s = r["settings"]
-        lines.append(f"| {s['dim']}D | {s['seed']} | {s['arm']} | `{s['trainer']}` | {r.get('n_expert', '?')} | "
+        lines.append(f"| {s['dim']}D | {_classifier(s)} | {s['seed']} | {s['arm']} | `{s['trainer']}` | "
+                     f"{r.get('n_expert', '?')} | "
                      + " | ".join(_fmt(r.get(m)) for m, _ in METRICS) + f" | {r.get('train_s', '-')} |")
     return write_text_atomic(Path(out) / "results.md", "\n".join(lines) + "\n")

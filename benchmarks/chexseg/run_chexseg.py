@@ -18,6 +18,10 @@ For each dimension and seed:
    positive cases) and AUROC (rule-based g, t = 0.5, the suite's tau; Cls: its own probability);
    ``saliency``: the classifier's Grad-CAM maps of the test images thresholded as the weak masks were.
 
+``--classifier long`` trains the classifier 10x longer (200 x 40 iterations) and every arm from it, with its own
+records: the weak masks of a classifier that has learned the task, next to those of one trained as briefly as the
+other arms (default ``schedule``).
+
 One JSON record per (dim, seed, arm) in ``--out/records`` (resumable: finished runs are skipped, trained models
 and datasets in ``--work`` are reused); ``results.md`` is rewritten after each run. ``--schedule quick`` trains
 2 x 10 iterations per model (a smoke run of this script, not a result).
@@ -59,15 +63,20 @@ BENCH_TRAINERS = Path(__file__).resolve().parent / "trainers"
 ARMS = ("cls", "saliency", "expert_only", "weak_only", "chexseg_p05", "chexseg_p09", "distillation")
 P_SUFFIX = {"expert_only": "_p10", "weak_only": "_p00", "chexseg_p05": "_p05", "chexseg_p09": ""}
 SCHEDULES = {"exp": ("_exp", "_chexsegexp"), "quick": ("_chexsegquick", "_chexsegquick")}
+#: ``--classifier``: the Cls trainer whose encoder and Grad-CAM every arm uses. ``schedule`` trains it as the other
+#: arms; ``long`` trains it 10x longer (200 x 40 iterations), so that the weak masks come from a classifier that
+#: has learned the task. Each choice has its own records (key suffix), derived datasets (id offset) and models.
+CLASSIFIERS = {"schedule": ("", 0), "long": ("_clslong", 40)}
+LONG_CLASSIFIER = "nnUNetTrainerCls_chexseglong"
 PREPARED = "prepared.json"
 logger = logging.getLogger("chexseg")
 
 
-def trainer_for(arm: str, schedule: str) -> str:
+def trainer_for(arm: str, schedule: str, classifier: str = "schedule") -> str:
     """The ``-tr`` name of an arm at a schedule (library variants for ``exp``, benchmark ones otherwise)."""
     library, bench = SCHEDULES[schedule]
     if arm in ("cls", "saliency"):  # saliency alone: the classifier's maps
-        return f"nnUNetTrainerCls{library}"
+        return LONG_CLASSIFIER if classifier == "long" else f"nnUNetTrainerCls{library}"
     if arm == "distillation":
         return f"nnUNetTrainerSoftTargets{bench}"
     return f"nnUNetTrainerCheXseg{P_SUFFIX[arm]}{library}"
@@ -137,14 +146,18 @@ def run_seed(dim: int, seed: int, args, store: RecordFolder) -> int:
     """Every arm of one (dim, seed) that has no record yet; returns the number of failed arms."""
     settings = {"dim": dim, "seed": seed, "n_train": args.n_train, "n_val": args.n_val,
                 "expert_fraction": args.expert_fraction, "schedule": args.schedule}
-    runs = {arm: {**settings, "arm": arm, "trainer": trainer_for(arm, args.schedule)} for arm in args.arms}
-    key = {arm: f"{dim}d_seed{seed}_{arm}" for arm in args.arms}
+    suffix, offset = CLASSIFIERS[args.classifier]
+    if args.classifier != "schedule":  # the default stays out of the settings: its records predate the option
+        settings["classifier"] = args.classifier
+    runs = {arm: {**settings, "arm": arm, "trainer": trainer_for(arm, args.schedule, args.classifier)}
+            for arm in args.arms}
+    key = {arm: f"{dim}d_seed{seed}_{arm}{suffix}" for arm in args.arms}
     if all(store.is_done(key[a], runs[a]) for a in args.arms):
         return 0
     source, split = prepare_source(dim, seed, args)
     tau = CPU_SUITE.rule_tau(dim, float(CPU_SUITE.base[dim]["target_size"]))
-    preds = args.work / "predictions" / f"{dim}d_seed{seed}"
-    cls_folder, cls_s = train_arm(source, trainer_for("cls", args.schedule), args.device, args.work)
+    preds = args.work / "predictions" / f"{dim}d_seed{seed}{suffix}"
+    cls_folder, cls_s = train_arm(source, trainer_for("cls", args.schedule, args.classifier), args.device, args.work)
     cls_checkpoint = cls_folder / "fold_0" / "checkpoint_final.pth"
     labels = CaseLabels.from_raw_dataset(source.raw)
     name = labels.classes[0]
@@ -152,17 +165,19 @@ def run_seed(dim: int, seed: int, args, store: RecordFolder) -> int:
     partial = write_partial_source(source.raw, args.work / "partial" / source.name, expert,
                                    {c: {n: float(v) for n, v in zip(labels.classes, labels[c])}
                                     for c in labels.case_ids}, labels.classes)
-    cam_name = f"Dataset{source.dataset_id + 20}_CheXsegCam{dim}DS{seed}"
+    cam_id = source.dataset_id + 20 + offset
+    cam_name = f"Dataset{cam_id}_CheXsegCam{'L' if offset else ''}{dim}DS{seed}"
     if not (args.work / "prepared" / cam_name / PREPARED).is_file():
         classifier = load_model(cls_folder, [0], device=args.device, use_mirroring=False)
         write_cam_dataset(classifier, partial, Path(os.environ["nnUNet_raw"]) / cam_name, progress=False)
-    cam = derived(source.dataset_id + 20, cam_name, source, split, args.work)
+    cam = derived(cam_id, cam_name, source, split, args.work)
     failed = 0
     for arm in args.arms:
         if store.is_done(key[arm], runs[arm]):
             continue
         try:
-            result = _run_arm(arm, args, source, cam, split, cls_folder, cls_checkpoint, cls_s, tau, preds, partial)
+            result = _run_arm(arm, args, source, cam, split, cls_folder, cls_checkpoint, cls_s, tau, preds, partial,
+                              offset)
             store.write(key[arm], {"status": "done", "settings": runs[arm], "class": name,
                                    "n_expert": len(expert), **result})
         except Exception as exc:  # noqa: BLE001 - one failed arm must not stop the others
@@ -172,7 +187,7 @@ def run_seed(dim: int, seed: int, args, store: RecordFolder) -> int:
     return failed
 
 
-def _run_arm(arm, args, source, cam, split, cls_folder, cls_checkpoint, cls_s, tau, preds, partial) -> dict:
+def _run_arm(arm, args, source, cam, split, cls_folder, cls_checkpoint, cls_s, tau, preds, partial, offset) -> dict:
     if arm == "cls":
         return {"train_s": round(cls_s, 1), **test_metrics(cls_folder, source, tau, args.device, preds / arm)}
     if arm == "saliency":
@@ -190,12 +205,13 @@ def _run_arm(arm, args, source, cam, split, cls_folder, cls_checkpoint, cls_s, t
     if arm == "distillation":
         teacher_folder, _ = train_arm(cam, trainer_for("expert_only", args.schedule), args.device, args.work,
                                       cls_checkpoint)
-        soft_name = f"Dataset{source.dataset_id + 40}_CheXsegSoft{source.name[-5:]}"
+        soft_id = source.dataset_id + 40 + offset
+        soft_name = f"Dataset{soft_id}_CheXsegSoft{'L' if offset else ''}{source.name[-5:]}"
         if not (args.work / "prepared" / soft_name / PREPARED).is_file():
             teacher = load_model(teacher_folder, [0], device=args.device, use_mirroring=False)
             write_pseudolabel_dataset("soft", teacher, partial, Path(os.environ["nnUNet_raw"]) / soft_name,
                                       progress=False)
-        soft = derived(source.dataset_id + 40, soft_name, source, split, args.work)
+        soft = derived(soft_id, soft_name, source, split, args.work)
         folder, seconds = train_arm(soft, trainer_for(arm, args.schedule), args.device, args.work, cls_checkpoint)
     else:
         folder, seconds = train_arm(cam, trainer_for(arm, args.schedule), args.device, args.work, cls_checkpoint)
@@ -213,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-val", type=int, default=20, help="validation cases, holdout fold 0 (default 20)")
     parser.add_argument("--expert-fraction", type=float, default=0.1, help="training cases with masks (default 0.1)")
     parser.add_argument("--schedule", choices=tuple(SCHEDULES), default="exp", help="exp | quick (smoke run)")
+    parser.add_argument("--classifier", choices=tuple(CLASSIFIERS), default="schedule",
+                        help="schedule: Cls trained as the other arms; long: 200 x 40 iterations (its own records)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")

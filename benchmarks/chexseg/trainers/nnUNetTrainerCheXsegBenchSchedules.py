@@ -44,3 +44,11 @@ class nnUNetTrainerCheXseg_p00_chexsegquick(nnUNetTrainerCheXseg_chexsegquick):
 
 class nnUNetTrainerCheXseg_p10_chexsegquick(nnUNetTrainerCheXseg_chexsegquick):
     expert_probability = 1.0
+
+
+class nnUNetTrainerCls_chexseglong(ScheduleMixin, nnUNetTrainerCls):
+    """The classifier of ``--classifier long``: 200 x 40 iterations (10x the suite's ``_exp``), same learning rate."""
+
+    schedule = (200, 40, 2)
+    learning_rate = SHORT_SCHEDULE_LR
+    final_validation_needs_npz = True

@@ -3,7 +3,8 @@
 Benchmark-only: ``benchmarks/glam/run_glam.py`` adds this folder to ``nnUNet_extTrainer``. Every arm
 trains with the same schedule and initial learning rate (the short schedules' 3e-2):
 
-* ``_glambench``: 100 epochs x 50 iterations, 10 validation batches (the experiment);
+* ``_glambench``: 100 epochs x 50 iterations, 10 validation batches (the experiment, ``--config full``);
+* ``_glamcpu``: 40 epochs x 40 iterations, 5 validation batches (``--config cpu``);
 * ``_glamsmoke``: 3 x 4 iterations (one epoch per GLAM stage): checks that the script runs.
 """
 import json
@@ -17,7 +18,8 @@ from segcls3d.training.schedule import ScheduleMixin
 from segcls3d.training.schedules import SHORT_SCHEDULE_LR
 from segcls3d.training.segcls import nnUNetTrainerSegCls
 
-BENCH = (100, 50, 10)
+BENCH = (100, 50, 10)  # glam_report.SCHEDULES repeats these for results.md
+CPU = (40, 40, 5)
 SMOKE = (3, 4, 2)
 
 
@@ -62,6 +64,18 @@ class nnUNetTrainerCls_glambench(PeakMemoryMixin, nnUNetTrainerCls):
 
 class nnUNetTrainerSegCls_glambench(PeakMemoryMixin, nnUNetTrainerSegCls):
     schedule = BENCH
+
+
+class nnUNetTrainerGLAM_glamcpu(PeakMemoryMixin, nnUNetTrainerGLAM):
+    schedule = CPU
+
+
+class nnUNetTrainerCls_glamcpu(PeakMemoryMixin, nnUNetTrainerCls):
+    schedule = CPU
+
+
+class nnUNetTrainerSegCls_glamcpu(PeakMemoryMixin, nnUNetTrainerSegCls):
+    schedule = CPU
 
 
 class nnUNetTrainerGLAM_glamsmoke(PeakMemoryMixin, nnUNetTrainerGLAM):
