@@ -147,7 +147,12 @@ def glam_masks_dataset(ctx: ArmContext) -> tuple[steps.PreparedDataset, dict]:
     name = f"Dataset{MASKS_ID}_{ctx.prepared.name.split('_', 1)[1]}Masks"
     raw = ctx.prepared.raw.parent / name
     marker = ctx.tree / "prepared_masks.json"
-    if not marker.is_file():
+    if marker.is_file():  # the masks dataset and the SegCls model trained on it are reused: same threshold only
+        made_with = json.loads(marker.read_text()).get("threshold")
+        if made_with != ctx.threshold:
+            raise RuntimeError(f"{raw}: GLAM masks were made with --threshold {made_with}, not {ctx.threshold:g}; "
+                               "use another --work for another threshold")
+    else:
         source = ctx.tree / "labels_only"
         shutil.rmtree(source, ignore_errors=True)
         for sub in ("imagesTr", "imagesTs", "labelsTs"):
@@ -168,7 +173,7 @@ def glam_masks_dataset(ctx: ArmContext) -> tuple[steps.PreparedDataset, dict]:
         if ctx.preset:
             write_preset_plans(name, ctx.preset, plans_name=ctx.prepared.plans)
         actions = [r.action for r in records]
-        write_json_atomic(marker, {"actions": {a: actions.count(a) for a in set(actions)},
+        write_json_atomic(marker, {"threshold": ctx.threshold, "actions": {a: actions.count(a) for a in set(actions)},
                                    "pseudo_mask_dice": float(np.mean(dice)) if dice else None})
     info = json.loads(marker.read_text())
     return steps.PreparedDataset(MASKS_ID, name, raw, ctx.prepared.plans, ctx.prepared.configuration,
