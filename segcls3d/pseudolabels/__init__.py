@@ -9,7 +9,7 @@
 The online semi-supervised trainers that train on these datasets (``nnUNetTrainerMeanTeacher``,
 ``nnUNetTrainerCrossTeach``, ``nnUNetTrainerSoftTargets``) and their loaders and losses live in
 :mod:`segcls3d.training.semisup`. Unlabeled cases enter nnU-Net as images whose mask is all
-``ignore`` (see :mod:`segcls3d.training.semisup.unlabeled`).
+``ignore`` (see :mod:`segcls3d.training.unannotated`).
 """
 from segcls3d.pseudolabels.boosted import BoostDecision, boost_pseudo_mask
 from segcls3d.pseudolabels.partial import partial_action, write_partial_dataset

@@ -1,7 +1,7 @@
 """nnUNetTrainerMultitask: Y-Net, nnU-Net's U-Net plus a classification head on the bottleneck.
 
 loss = segmentation loss + ``cls_loss_weight`` * BCE(head, patch labels); unknown labels add
-nothing. A patch with no annotated voxel (a case with an image-level label but an all-``ignore``
+nothing. A patch of a case with no annotated voxel (an image-level label but an all-``ignore``
 mask, see ``segcls3d pseudolabel partial``) trains the head with its case label. The head reads
 the encoder through a forward hook, so ``forward`` still returns only segmentation logits and stock
 ``nnUNetv2_predict`` works. Validation also logs ``val_head_auroc`` on the validation patches, and
@@ -61,12 +61,10 @@ class nnUNetTrainerMultitask(nnUNetTrainerSegCls):
         return {"loss": loss.detach().cpu().numpy()}
 
     def validation_step(self, batch: dict) -> dict:
-        target = batch["target"][0] if isinstance(batch["target"], list) else batch["target"]
-        target = target.clone()  # nnU-Net's validation_step zeroes ignore voxels in place (on the CPU)
         result = super().validation_step(batch)
         labels = with_case_labels_where_unannotated(
-            torch.from_numpy(result["segcls_labels"]), self.batch_case_labels(batch["keys"]), target,
-            self.class_names, self.channel_groups, self.label_manager.has_regions, self.label_manager.ignore_label)
+            torch.from_numpy(result["segcls_labels"]), self.batch_case_labels(batch["keys"]),
+            self.unannotated_cases(batch["keys"]), self.class_names, self.channel_groups)
         result["loss"] = result["loss"] + self.head_loss(labels.to(self.device)).detach().cpu().numpy()
         result["head_probs"] = torch.sigmoid(get_head(self.network).last_logits.float()).cpu().numpy()
         result["head_labels"] = labels.numpy()

@@ -19,7 +19,7 @@ def patch_class_labels(
     channel_groups: Mapping[str, Sequence[int]],
     has_regions: bool,
     ignore_label: Optional[int],
-    case_label_if_unannotated: bool = False,
+    unannotated_cases: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """Return (B, n_classes) float labels for the patches of a batch.
 
@@ -30,9 +30,12 @@ def patch_class_labels(
         class_names: classes in column order of ``case_labels``.
         channel_groups: class -> label ids (softmax) or region indices (regions); classes absent from it
             are classification-only and keep the case label.
-        case_label_if_unannotated: a patch without any annotated voxel (all ``ignore``, i.e. a class-only
-            case) gets its case label instead of "unknown" (the multitask trainer's rule for cases that
-            have an image-level label but no mask).
+        unannotated_cases: (B,) bool, True where the patch comes from a case without any annotated voxel
+            (mask all ``ignore``: a class-only case, see :mod:`segcls3d.training.unannotated`); such a
+            patch gets its case label instead of "unknown" (the multitask trainer's rule for cases that
+            have an image-level label but no mask). Decided per case, not per patch: the loader pads
+            crops at the image border with background, so a patch of a class-only case is not always
+            all ``ignore``.
     """
     b = target.shape[0]
     out = case_labels.clone().float()
@@ -61,26 +64,17 @@ def patch_class_labels(
         label[(case == 1) & annotated] = 0.0
         label[present] = 1.0
         out[:, j] = label
-    if case_label_if_unannotated:
-        out = _case_label_where(out, case_labels, _unannotated(flat, has_regions, ignore_label), class_names,
-                                channel_groups)
+    if unannotated_cases is not None:
+        out = with_case_labels_where_unannotated(out, case_labels, unannotated_cases, class_names, channel_groups)
     return out
 
 
-def with_case_labels_where_unannotated(labels: torch.Tensor, case_labels: torch.Tensor, target: torch.Tensor,
-                                       class_names: Sequence[str], channel_groups: Mapping[str, Sequence[int]],
-                                       has_regions: bool, ignore_label: Optional[int]) -> torch.Tensor:
-    """Labels of :func:`patch_class_labels` turned into those of ``case_label_if_unannotated=True``,
-    without deriving them again: patches with no annotated voxel take their case label."""
-    flat = target.reshape(target.shape[0], target.shape[1], -1)
-    return _case_label_where(labels, case_labels, _unannotated(flat, has_regions, ignore_label), class_names,
-                             channel_groups)
-
-
-def _case_label_where(labels: torch.Tensor, case_labels: torch.Tensor, unannotated: torch.Tensor,
-                      class_names: Sequence[str], channel_groups: Mapping[str, Sequence[int]]) -> torch.Tensor:
-    """Copy of ``labels`` where the rows of ``unannotated`` patches hold the case label (mask classes only;
-    an unannotated patch contains no foreground, so no 1 is overwritten)."""
+def with_case_labels_where_unannotated(labels: torch.Tensor, case_labels: torch.Tensor, unannotated: torch.Tensor,
+                                       class_names: Sequence[str], channel_groups: Mapping[str, Sequence[int]]
+                                       ) -> torch.Tensor:
+    """Labels of :func:`patch_class_labels` turned into those with ``unannotated_cases``, without deriving
+    them again: a copy where the rows of patches of unannotated cases hold the case label (mask classes only;
+    such a case has no foreground, so no 1 is overwritten)."""
     out = labels.clone()
     unannotated = unannotated.to(out.device)
     for j, name in enumerate(class_names):
@@ -88,11 +82,3 @@ def _case_label_where(labels: torch.Tensor, case_labels: torch.Tensor, unannotat
             out[unannotated, j] = case_labels[:, j].to(out.device)[unannotated].to(out.dtype)
     return out
 
-
-def _unannotated(flat: torch.Tensor, has_regions: bool, ignore_label: Optional[int]) -> torch.Tensor:
-    """(B,) True where every voxel of the patch is ``ignore``."""
-    if ignore_label is None:
-        return torch.zeros(flat.shape[0], dtype=torch.bool)
-    if has_regions:
-        return flat[:, -1].bool().all(1)
-    return (flat[:, 0] == ignore_label).all(1)

@@ -50,6 +50,7 @@ from segcls3d.training.sampling import (
     has_foreground,
 )
 from segcls3d.training.splits import write_stratified_splits
+from segcls3d.training.unannotated import annotated_classes_key, is_unlabeled
 from segcls3d.training.validation_summary import summarize_probability_files
 
 
@@ -153,7 +154,7 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
         probabilities = case_sampling_probabilities(self.load_case_labels().batch(keys), positive_fraction)
         options = {"case_probabilities": None if probabilities is None else dict(zip(keys, probabilities))}
         if self.oversample_foreground_percent > 0:  # only forced samples need to know which cases have foreground
-            annotated = tuple([-1] + self.label_manager.all_labels)
+            annotated = annotated_classes_key(self.label_manager.all_labels)
             folder = self.preprocessed_dataset_folder
             options["foreground_cases"] = {k for k in keys if has_foreground(class_locations(folder, k), annotated)}
         return options
@@ -169,12 +170,26 @@ class nnUNetTrainerSegCls(nnUNetTrainer):
         """(B, n_classes) float tensor of the case labels of a batch (NaN = unknown)."""
         return torch.from_numpy(self.load_case_labels().batch([str(k) for k in keys]))
 
+    def unannotated_cases(self, keys) -> torch.Tensor:
+        """(B,) bool: the case has no annotated voxel (mask all ``ignore``; read once per case from its properties)."""
+        if not self.label_manager.has_ignore_label:
+            return torch.zeros(len(keys), dtype=torch.bool)
+        known: dict[str, bool] = self.__dict__.setdefault("_unannotated", {})
+        key = annotated_classes_key(self.label_manager.all_labels)
+        for k in map(str, keys):
+            if k not in known:
+                known[k] = is_unlabeled({"class_locations": class_locations(self.preprocessed_dataset_folder, k)},
+                                        key, True)
+        return torch.tensor([known[str(k)] for k in keys], dtype=torch.bool)
+
     def patch_labels(self, batch: dict, case_label_if_unannotated: bool = False) -> torch.Tensor:
-        """(B, n_classes) labels of the batch's patches (see ``patch_labels.patch_class_labels``)."""
+        """(B, n_classes) labels of the batch's patches (see ``patch_labels.patch_class_labels``); with
+        ``case_label_if_unannotated`` patches of cases without any annotated voxel take their case label."""
         target = batch["target"][0] if isinstance(batch["target"], list) else batch["target"]
+        unannotated = self.unannotated_cases(batch["keys"]) if case_label_if_unannotated else None
         return patch_class_labels(target, self.batch_case_labels(batch["keys"]), self.class_names,
                                   self.channel_groups, self.label_manager.has_regions,
-                                  self.label_manager.ignore_label, case_label_if_unannotated)
+                                  self.label_manager.ignore_label, unannotated)
 
     # --- per-epoch validation: pseudo AUROC of g on the validation patches ---------------------
     def on_validation_epoch_start(self):

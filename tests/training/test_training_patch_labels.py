@@ -142,18 +142,27 @@ def test_2d_patches():
     assert not math.isnan(result[1, 0].item())
 
 
-def test_unannotated_patch_takes_the_case_label_only_when_asked():
-    """An all-ignore patch (class-only case) is unknown by default; the multitask rule uses the case label."""
-    import torch
-
-    from segcls3d.training.patch_labels import patch_class_labels
-
+def test_unannotated_case_takes_the_case_label_only_when_asked():
+    """A patch of a class-only case is unknown by default; the multitask rule uses the case label."""
     target = torch.full((2, 1, 4, 4, 4), 2, dtype=torch.int16)  # ignore label = 2 everywhere
     case = torch.tensor([[1.0], [0.0]])
     default = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2)
     assert torch.isnan(default[0, 0]) and default[1, 0] == 0
-    multitask = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2, case_label_if_unannotated=True)
+    flags = torch.tensor([True, True])
+    multitask = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2, unannotated_cases=flags)
     assert multitask[:, 0].tolist() == [1.0, 0.0]
+
+
+def test_unannotated_is_decided_per_case_not_per_patch():
+    """Border padding puts background into a crop of a class-only case: it still takes its case label. An
+    all-ignore crop of an annotated case stays unknown (its lesion may lie outside the crop)."""
+    target = torch.full((2, 1, 4, 4, 4), 2, dtype=torch.int16)
+    target[0, 0, :, :, 3] = 0  # padding of a class-only positive case, background after nnU-Net's transforms
+    case = torch.tensor([[1.0], [1.0]])
+    flags = torch.tensor([True, False])  # case 0 class-only; case 1 annotated, crop fell in its ignore region
+    labels = patch_class_labels(target, case, ["lesion"], {"lesion": [1]}, False, 2, unannotated_cases=flags)
+    assert labels[0, 0] == 1.0
+    assert torch.isnan(labels[1, 0])
 
 
 @pytest.mark.parametrize("has_regions", [False, True])
@@ -178,8 +187,10 @@ def test_case_labels_where_unannotated_equals_the_multitask_rule(has_regions):
     case[torch.rand(b, 3, generator=generator) < 0.2] = NAN
     names = ["a", "b", "class_only"]
     plain = patch_class_labels(target, case, names, groups, has_regions, ignore)
-    expected = patch_class_labels(target, case, names, groups, has_regions, ignore, case_label_if_unannotated=True)
-    derived = with_case_labels_where_unannotated(plain, case, target, names, groups, has_regions, ignore)
+    flags = torch.zeros(b, dtype=torch.bool)
+    flags[:8] = True  # the fully unannotated patches come from class-only cases
+    expected = patch_class_labels(target, case, names, groups, has_regions, ignore, unannotated_cases=flags)
+    derived = with_case_labels_where_unannotated(plain, case, flags, names, groups)
     assert torch.equal(torch.nan_to_num(derived, -7.0), torch.nan_to_num(expected, -7.0))
     # the unannotated patches carry their case label in the mask classes, and were unknown for g unless negative
     assert torch.equal(torch.nan_to_num(derived[:8, :2], -7.0), torch.nan_to_num(case[:8, :2], -7.0))

@@ -1,7 +1,7 @@
 """Mean Teacher + FixMatch pseudo labels on nnU-Net (the semi-supervision Hooper et al. cite as [32]).
 
 Every batch holds labeled patches (nnU-Net's loss and augmentation) and unlabeled patches (cases
-whose mask is all ``ignore``, see :mod:`segcls3d.training.semisup.unlabeled`). For an unlabeled patch the
+whose mask is all ``ignore``, see :mod:`segcls3d.training.unannotated`). For an unlabeled patch the
 EMA teacher sees the weak (geometric) view and the student the strong view (weak + intensity
 augmentation, same geometry). Loss::
 

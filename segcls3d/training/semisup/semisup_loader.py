@@ -11,7 +11,7 @@ import numpy as np
 from nnunetv2.training.dataloading.data_loader import nnUNetDataLoader
 
 from segcls3d.errors import InputDataError
-from segcls3d.training.semisup.unlabeled import split_labeled_unlabeled
+from segcls3d.training.unannotated import split_labeled_unlabeled
 
 
 def unlabeled_count(batch_size: int, unlabeled_fraction: float) -> int:
