@@ -1,6 +1,8 @@
 """results.md of the GLAM benchmark: per (config, dim, arm) means over seeds, GLAM against Cls, one row per run."""
 from __future__ import annotations
 
+import importlib.util
+from functools import lru_cache
 from pathlib import Path
 
 from segcls3d.experiments.report.gather import mean_ci
@@ -9,8 +11,18 @@ from segcls3d.io import write_text_atomic
 
 ARM_ORDER = ("glam", "cls_gradcam", "segcls_glam_masks", "segcls_supervised")
 CONFIG_ORDER = ("full", "cpu", "full-smoke", "cpu-smoke")
-#: the schedules of trainers/nnUNetTrainerGLAMBench.py: (epochs, iterations per epoch, validation batches)
-SCHEDULES = {"_glambench": (100, 50, 10), "_glamcpu": (40, 40, 5), "_glamsmoke": (3, 4, 2)}
+TRAINERS = Path(__file__).resolve().parent / "trainers" / "nnUNetTrainerGLAMBench.py"
+
+
+@lru_cache(maxsize=1)
+def bench_schedules() -> dict[str, tuple]:
+    """``{suffix: (epochs, iterations per epoch, validation batches)}`` of the benchmark's GLAM trainers, read from
+    trainers/nnUNetTrainerGLAMBench.py (the one place they are defined)."""
+    spec = importlib.util.spec_from_file_location("glam_bench_trainers", TRAINERS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    prefix = "nnUNetTrainerGLAM_"
+    return {"_" + name[len(prefix):]: cls.schedule for name, cls in vars(module).items() if name.startswith(prefix)}
 
 
 def config_of(r: dict) -> str:
@@ -33,9 +45,10 @@ def _cell(records: list[dict], value) -> str:
 
 
 def _schedule_text(name: str) -> str:
-    if name not in SCHEDULES:
+    schedules = bench_schedules()
+    if name not in schedules:
         return f"`{name}`"
-    epochs, iterations, val = SCHEDULES[name]
+    epochs, iterations, val = schedules[name]
     return f"`{name}` ({epochs} epochs x {iterations} iterations, {val} validation batches)"
 
 

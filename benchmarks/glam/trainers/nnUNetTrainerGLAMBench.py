@@ -18,7 +18,7 @@ from segcls3d.training.schedule import ScheduleMixin
 from segcls3d.training.schedules import SHORT_SCHEDULE_LR
 from segcls3d.training.segcls import nnUNetTrainerSegCls
 
-BENCH = (100, 50, 10)  # glam_report.SCHEDULES repeats these for results.md
+BENCH = (100, 50, 10)  # glam_report.bench_schedules() reads these for results.md
 CPU = (40, 40, 5)
 SMOKE = (3, 4, 2)
 
