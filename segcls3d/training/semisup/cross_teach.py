@@ -27,9 +27,9 @@ from segcls3d.training.dataloaders import build_augmenters
 from segcls3d.training.segcls import nnUNetTrainerSegCls
 from segcls3d.training.semisup.companion_checkpoint import CompanionCheckpointMixin
 from segcls3d.training.semisup.losses import rampup_weight
+from segcls3d.training.semisup.requirements import require_label_training
 from segcls3d.training.semisup.semisup_loader import SemiSupervisedDataLoader
 from segcls3d.training.semisup.transformer import build_transformer
-from segcls3d.training.semisup.unlabeled import require_label_training
 from segcls3d.training.steps import autocast_for, backward_and_step, highest_resolution, select_samples, to_device
 
 

@@ -27,7 +27,7 @@ from segcls3d.training.segcls import nnUNetTrainerSegCls
 from segcls3d.training.semisup.companion_checkpoint import CompanionCheckpointMixin
 from segcls3d.training.semisup.ema import update_ema
 from segcls3d.training.semisup.losses import confident_pseudo_label_loss, rampup_weight, softmax_consistency
-from segcls3d.training.semisup.unlabeled import require_label_training
+from segcls3d.training.semisup.requirements import require_label_training
 from segcls3d.training.semisup.weak_strong_loader import WeakStrongDataLoader
 from segcls3d.training.steps import autocast_for, backward_and_step, highest_resolution, select_samples, to_device
 
