@@ -8,7 +8,7 @@ from __future__ import annotations
 from nnunetv2.utilities.get_network_from_plans import get_network_from_plans
 from torch import nn
 
-from segcls3d.model.heads import EncoderClassifier, attach_multitask_head
+from segcls3d.model.heads import DEFAULT_POOLING, EncoderClassifier, attach_multitask_head
 from segcls3d.model.plans_classes import class_names_from_configuration
 
 
@@ -28,14 +28,15 @@ def num_image_classes(configuration_manager) -> int:
     return len(class_names_from_configuration(configuration_manager.configuration))
 
 
-def build_classifier(configuration_manager, num_input_channels: int) -> EncoderClassifier:
-    """The plan's encoder with global average pooling and a linear layer per class."""
+def build_classifier(configuration_manager, num_input_channels: int,
+                     pooling: str = DEFAULT_POOLING) -> EncoderClassifier:
+    """The plan's encoder with global pooling (``heads.POOLINGS``) and a linear layer per class."""
     unet = plan_network(configuration_manager, num_input_channels, 2, enable_deep_supervision=False)
-    return EncoderClassifier(unet.encoder, num_image_classes(configuration_manager))
+    return EncoderClassifier(unet.encoder, num_image_classes(configuration_manager), pooling=pooling)
 
 
 def build_multitask_network(configuration_manager, num_input_channels: int, num_output_channels: int,
-                            enable_deep_supervision: bool = True) -> nn.Module:
-    """The plan's network with a GAP + linear head on the encoder's deepest stage (Y-Net)."""
+                            enable_deep_supervision: bool = True, pooling: str = DEFAULT_POOLING) -> nn.Module:
+    """The plan's network with a pooling + linear head on the encoder's deepest stage (Y-Net)."""
     network = plan_network(configuration_manager, num_input_channels, num_output_channels, enable_deep_supervision)
-    return attach_multitask_head(network, num_image_classes(configuration_manager))
+    return attach_multitask_head(network, num_image_classes(configuration_manager), pooling=pooling)

@@ -13,21 +13,47 @@ import torch
 from torch import nn
 
 HEAD_ATTRIBUTE = "segcls3d_head"
+POOLINGS = ("avgmax", "avg")
+DEFAULT_POOLING = "avgmax"
+MAX_WEIGHT = "max_weight"
 
 
 class ClassificationHead(nn.Module):
-    """Global average pooling + linear layer on a feature map: (B, C, *spatial) -> (B, n_classes)."""
+    """Global pooling + linear layer on a feature map: (B, C, *spatial) -> (B, n_classes).
 
-    def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.0):
+    The pooling is each channel's spatial average plus its maximum (``"avgmax"``, the default) or the
+    average alone (``"avg"``). nnU-Net's encoders end in instance normalisation, which removes each
+    channel's spatial mean per image, so the average of a channel hardly depends on the image and an
+    average-only head learns slowly; the maximum keeps a small, bright finding. The choice is the buffer
+    ``max_weight`` (1 or 0), saved with the weights; a checkpoint written before the buffer existed was
+    trained with the average alone and loads as ``"avg"``.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, dropout: float = 0.0, pooling: str = DEFAULT_POOLING):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling '{pooling}' (choose from {', '.join(POOLINGS)})")
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.fc = nn.Linear(in_channels, num_classes)
+        self.register_buffer(MAX_WEIGHT, torch.tensor(1.0 if pooling == "avgmax" else 0.0))
         self.last_logits: Optional[torch.Tensor] = None
         self.record: Optional[list[torch.Tensor]] = None
 
+    @property
+    def pooling(self) -> str:
+        return "avgmax" if float(self.max_weight) != 0.0 else "avg"
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        pooled = torch.flatten(features, 2).mean(-1)
+        flat = torch.flatten(features, 2)
+        pooled = flat.mean(-1)
+        if self.pooling == "avgmax":
+            pooled = pooled + self.max_weight.to(flat.dtype) * flat.amax(-1)
         return self.fc(self.dropout(pooled))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A state dict without ``max_weight`` (saved before it existed) is an average-pooling head."""
+        state_dict.setdefault(prefix + MAX_WEIGHT, torch.tensor(0.0))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def on_encoder_output(self, module: nn.Module, inputs, output) -> None:
         """Forward hook for the encoder: run the head on the deepest feature map."""
@@ -49,9 +75,10 @@ def bottleneck_channels(network: nn.Module) -> int:
     return int(channels[-1])
 
 
-def attach_multitask_head(network: nn.Module, num_classes: int, dropout: float = 0.0) -> nn.Module:
+def attach_multitask_head(network: nn.Module, num_classes: int, dropout: float = 0.0,
+                          pooling: str = DEFAULT_POOLING) -> nn.Module:
     """Add a head on the bottleneck of ``network`` (registered as a submodule, so it is checkpointed)."""
-    head = ClassificationHead(bottleneck_channels(network), num_classes, dropout)
+    head = ClassificationHead(bottleneck_channels(network), num_classes, dropout, pooling)
     network.add_module(HEAD_ATTRIBUTE, head)
     network.encoder.register_forward_hook(head.on_encoder_output)
     return network
@@ -70,17 +97,17 @@ def unwrap(network: nn.Module) -> nn.Module:
 
 
 class EncoderClassifier(nn.Module):
-    """Plain classifier with nnU-Net's encoder for the plan: encoder -> global pooling -> linear.
+    """Plain classifier with nnU-Net's encoder for the plan: encoder -> :class:`ClassificationHead`.
 
     ``forward`` returns class logits (B, n_classes).
     """
 
     segcls3d_kind = "classifier"
 
-    def __init__(self, encoder: nn.Module, num_classes: int, dropout: float = 0.0):
+    def __init__(self, encoder: nn.Module, num_classes: int, dropout: float = 0.0, pooling: str = DEFAULT_POOLING):
         super().__init__()
         self.encoder = encoder
-        self.head = ClassificationHead(int(encoder.output_channels[-1]), num_classes, dropout)
+        self.head = ClassificationHead(int(encoder.output_channels[-1]), num_classes, dropout, pooling)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = self.encoder(x)

@@ -1,10 +1,11 @@
 """nnUNetTrainerCls: the paper's classification baseline inside nnU-Net.
 
-The plan's encoder + global average pooling + a linear layer per class, trained with BCE on the
-image-level labels (unknown labels add nothing). It never trains on a random crop: each sample is
-the whole preprocessed image, shrunk to fit the patch if larger and centred, with nnU-Net's
-augmentation. It logs ``val_auroc`` (whole validation images) and its moving average
-``ema_val_auroc``, and chooses ``checkpoint_best`` on the latter; nnU-Net's Dice keys stay empty.
+The plan's encoder + global pooling (average + maximum; ``nnUNetTrainerClsAvgPool``: the average
+alone) + a linear layer per class, trained with BCE on the image-level labels (unknown labels add
+nothing). It never trains on a random crop: each sample is the whole preprocessed image, shrunk to
+fit the patch if larger and centred, with nnU-Net's augmentation. It logs ``val_auroc`` (whole
+validation images) and its moving average ``ema_val_auroc``, and chooses ``checkpoint_best`` on the
+latter; nnU-Net's Dice keys stay empty.
 """
 from __future__ import annotations
 

@@ -122,7 +122,7 @@ def test_a_record_made_with_other_settings_is_redone_and_a_matching_one_is_skipp
     path, job_path = plan.records.path(run.key), plan.job_records(plan.jobs[run.job_key]).path("segcls_g")
     record = json.loads(path.read_text())
     assert record["settings"] == {
-        "schema": 4, "suite": "cpu", "dataset": plan.jobs[run.job_key].dataset_key, "dim": 2, "seed": 0,
+        "schema": 5, "suite": "cpu", "dataset": plan.jobs[run.job_key].dataset_key, "dim": 2, "seed": 0,
         "trainer": "nnUNetTrainerSegCls_exp", "plans": "nnUNetPlans_cpu_tiny", "schedule": [20, 40, 2],
         "label_fraction": None, "method": "segcls_g", "rule": {"threshold": 0.5, "tau": 25.0, "tau_unit": "voxels"},
         "test_mirroring": False, "experiment": "target_size", "value": 4.0}

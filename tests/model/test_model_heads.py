@@ -49,15 +49,16 @@ def test_head_does_not_change_segmentation_output(kind, x):
     with torch.no_grad():
         out = net(x)
     assert torch.equal(out, reference)  # forward still returns the segmentation logits, unchanged
-    assert set(net.state_dict()) == keys_before | {f"{HEAD_ATTRIBUTE}.fc.weight", f"{HEAD_ATTRIBUTE}.fc.bias"}
+    assert set(net.state_dict()) == keys_before | {f"{HEAD_ATTRIBUTE}.fc.weight", f"{HEAD_ATTRIBUTE}.fc.bias",
+                                                   f"{HEAD_ATTRIBUTE}.max_weight"}
     head = get_head(net)
     assert type(head) is ClassificationHead and head.fc.in_features == bottleneck_channels(net)
     assert head.last_logits.shape == (2, 2)
-    # the head sees the bottleneck: GAP of the deepest skip, then the linear layer
+    # the head sees the bottleneck: average + maximum of the deepest skip, then the linear layer
     with torch.no_grad():
         bottleneck = net.encoder(x)[-1]
         assert bottleneck.shape[1] == bottleneck_channels(net) == 16
-        expected = head.fc(bottleneck.mean(dim=(2, 3, 4)))
+        expected = head.fc(bottleneck.mean(dim=(2, 3, 4)) + bottleneck.amax(dim=(2, 3, 4)))
     torch.testing.assert_close(head.last_logits, expected)
 
 
@@ -140,7 +141,37 @@ def test_bottleneck_channels_needs_an_nnunet_unet():
 def test_classification_head_with_dropout():
     head = ClassificationHead(8, 3, dropout=0.5).eval()
     features = torch.randn(4, 8, 3, 5)
-    torch.testing.assert_close(head(features), head.fc(features.mean(dim=(2, 3))))
+    torch.testing.assert_close(head(features), head.fc(features.mean(dim=(2, 3)) + features.amax(dim=(2, 3))))
+
+
+def test_head_pooling_by_hand():
+    features = torch.zeros(1, 2, 2, 2)
+    features[0, 0] = torch.tensor([[1.0, 3.0], [-2.0, 6.0]])  # average 2, maximum 6
+    features[0, 1] = -1.0  # average -1, maximum -1
+    for pooling, pooled in (("avgmax", [8.0, -2.0]), ("avg", [2.0, -1.0])):
+        head = ClassificationHead(2, 1, pooling=pooling)
+        with torch.no_grad():
+            head.fc.weight.copy_(torch.tensor([[1.0, 10.0]]))
+            head.fc.bias.zero_()
+        assert head.pooling == pooling
+        assert head(features).item() == pytest.approx(pooled[0] + 10 * pooled[1])
+    with pytest.raises(ValueError, match="unknown pooling 'gem'"):
+        ClassificationHead(2, 1, pooling="gem")
+
+
+def test_checkpoint_without_max_weight_loads_as_average_pooling():
+    """A head saved before the buffer existed was trained with the average alone: it keeps predicting so."""
+    old = ClassificationHead(4, 2, pooling="avg").state_dict()
+    del old["max_weight"]
+    head = ClassificationHead(4, 2)
+    head.load_state_dict(old)  # strict: the missing buffer is filled in, not reported
+    assert head.pooling == "avg"
+    features = torch.randn(3, 4, 5)
+    torch.testing.assert_close(head(features), head.fc(features.mean(-1)))
+    saved = ClassificationHead(4, 2).state_dict()
+    reloaded = ClassificationHead(4, 2, pooling="avg")
+    reloaded.load_state_dict(saved)  # the buffer in the checkpoint wins over the constructor's default
+    assert reloaded.pooling == "avgmax"
 
 
 def test_encoder_classifier_from_unet_encoder(x):

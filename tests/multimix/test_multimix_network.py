@@ -126,7 +126,8 @@ def test_state_dict_is_the_unet_plus_head_with_a_wider_first_decoder_conv():
     unet_keys = {k: v.shape for k, v in _unet("plain", 2).state_dict().items()}
     net = _bridge_net()
     keys = {k: v.shape for k, v in net.state_dict().items()}
-    assert set(keys) == set(unet_keys) | {f"{HEAD_ATTRIBUTE}.fc.weight", f"{HEAD_ATTRIBUTE}.fc.bias"}
+    assert set(keys) == set(unet_keys) | {f"{HEAD_ATTRIBUTE}.fc.weight", f"{HEAD_ATTRIBUTE}.fc.bias",
+                                          f"{HEAD_ATTRIBUTE}.max_weight"}
     widened = [k for k in unet_keys if keys[k] != unet_keys[k]]
     assert sorted(widened) == ["decoder.stages.0.convs.0.all_modules.0.weight", "decoder.stages.0.convs.0.conv.weight"]
     assert keys[widened[0]][1] == unet_keys[widened[0]][1] + 1 + N_CLASSES

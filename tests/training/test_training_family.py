@@ -25,6 +25,7 @@ IDEAS = ["nnUNetTrainerSegCls", "nnUNetTrainerCls", "nnUNetTrainerMultitask", "n
          "nnUNetTrainerCrossTeach", "nnUNetTrainerSoftTargets", "nnUNetTrainerCheXseg", "nnUNetTrainerMultiMix",
          "nnUNetTrainerGLAM"]
 UNIFORM = [f"nnUNetTrainer{idea}UniformSampling" for idea in ("SegCls", "Cls", "Multitask")]
+AVG_POOL = [f"nnUNetTrainer{idea}AvgPool" for idea in ("Cls", "Multitask")]
 #: CheXseg's expert probability p without code: one class attribute per variant
 EXPERT_PROBABILITY = {"nnUNetTrainerCheXseg_p00": 0.0, "nnUNetTrainerCheXseg_p05": 0.5, "nnUNetTrainerCheXseg_p10": 1.0}
 SCHEDULED = [f"nnUNetTrainer{idea}{suffix}" for idea in ("SegCls", "Cls", "Multitask", "CheXseg", "MultiMix", "GLAM")
@@ -43,7 +44,7 @@ def _exported() -> dict[str, type]:
 
 
 def test_the_short_list_of_trainer_names():
-    assert sorted(_exported()) == sorted(IDEAS + UNIFORM + SCHEDULED + list(EXPERT_PROBABILITY)
+    assert sorted(_exported()) == sorted(IDEAS + UNIFORM + AVG_POOL + SCHEDULED + list(EXPERT_PROBABILITY)
                                          + [f"{name}_exp" for name in EXPERT_PROBABILITY])
 
 
@@ -81,6 +82,15 @@ def test_uniform_sampling_variants_only_switch_sampling_off():
         assert exported[name].foreground_share is None and idea.foreground_share == 0.5
         assert set(vars(exported[name])) - {"__module__", "__doc__", "__qualname__", "__firstlineno__",
                                             "__static_attributes__"} == {"positive_fraction", "foreground_share"}
+
+
+def test_avg_pool_variants_only_change_the_heads_pooling():
+    exported = _exported()
+    for name in AVG_POOL:
+        idea = exported[name.replace("AvgPool", "")]
+        assert exported[name].__bases__ == (idea,)
+        assert set(vars(exported[name])) - {"__module__", "__doc__", "__qualname__", "__firstlineno__",
+                                            "__static_attributes__"} == {"build_network_architecture"}
 
 
 def test_schedules_only_add_the_schedule_mixin():
@@ -131,3 +141,19 @@ def test_schedule_mixin_sets_iterations_and_the_initial_learning_rate():
     for name in SCHEDULED:
         expected = SHORT_SCHEDULE_LR if name.endswith(("_demo", "_exp")) else None
         assert exported[name].learning_rate == expected, name
+
+
+def test_heads_pool_average_and_maximum_unless_the_avg_pool_variant():
+    from segcls3d.model.heads import get_head
+
+    spec = importlib.util.spec_from_file_location("glam_fakes", TRAINERS.parent / "tests" / "glam" / "glam_fakes.py")
+    fakes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fakes)  # a plans configuration as nnU-Net writes it
+    manager = fakes.configuration_manager(2, (32, 32))
+    exported = _exported()
+    for idea in ("Cls", "Multitask"):
+        networks = {name: exported[name].build_network_architecture(None, manager, 1, 2, False)
+                    for name in (f"nnUNetTrainer{idea}", f"nnUNetTrainer{idea}AvgPool")}
+        heads = {name: net.head if idea == "Cls" else get_head(net) for name, net in networks.items()}
+        assert heads[f"nnUNetTrainer{idea}"].pooling == "avgmax"
+        assert heads[f"nnUNetTrainer{idea}AvgPool"].pooling == "avg"

@@ -28,8 +28,9 @@ from segcls3d.experiments.plan.methods import (
 from segcls3d.experiments.plan.suites import EXPERIMENT_LETTERS, ExperimentConfigError, Suite, Sweep, value_label
 from segcls3d.io.records import RecordFolder
 
-# 4: trained with label-aware sampling; 3: records carry their "settings"; 2: "rule" and the test-set Dice
-SCHEMA_VERSION = 4
+# 5: classification heads pool average + maximum; 4: trained with label-aware sampling;
+# 3: records carry their "settings"; 2: "rule" and the test-set Dice
+SCHEMA_VERSION = 5
 RUNS_FOLDER, NNUNET_FOLDER = "_runs", "_nnunet"
 OK = "ok"
 

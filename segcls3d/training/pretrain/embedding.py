@@ -1,8 +1,9 @@
 """Image embeddings for self-supervision: the plan's CNN encoder and a MONAI ViT, each pooled to a vector.
 
-The CNN embedding is the global average of the encoder's deepest stage (what ``nnUNetTrainerCls``'s head
-and the Multitask head read). The ViT (CASS's transformer) gets views zero-padded to a multiple of its
-patch size (0 is the mean intensity after nnU-Net's z-scoring) and averages its output tokens.
+The CNN embedding is the global average of the encoder's deepest stage (the classification heads add
+its maximum, :class:`segcls3d.model.heads.ClassificationHead`). The ViT (CASS's transformer) gets views
+zero-padded to a multiple of its patch size (0 is the mean intensity after nnU-Net's z-scoring) and
+averages its output tokens.
 """
 from __future__ import annotations
 
