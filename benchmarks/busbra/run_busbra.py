@@ -36,6 +36,7 @@ from segcls3d.evaluate import evaluate_predictions
 from segcls3d.io import write_text_atomic
 from segcls3d.io.records import RecordFolder
 from segcls3d.labels import CaseLabels
+from segcls3d.model.heads import DEFAULT_POOLING
 from segcls3d.pipeline import NnUNetPaths, model_folder, plan_and_preprocess, train
 from segcls3d.plans import write_preset_plans
 
@@ -82,10 +83,12 @@ def prepare(paths: NnUNetPaths) -> str:
 
 
 def settings(method: str, regime: str, fold: int, schedule: str, plans: str) -> dict:
-    layout, trainer, _ = METHODS[method]
+    layout, trainer, sources = METHODS[method]
+    head = {"head_pooling": DEFAULT_POOLING} if "head" in sources else {}  # records without it: average-only heads
     return {"method": method, "regime": regime, "fold": fold, "nnunet_fold": fold + REGIMES[regime],
             "dataset": LAYOUTS[layout].name, "trainer": trainer + schedule, "plans": plans,
-            "configuration": CONFIGURATION, "limited_fraction": LIMITED_FRACTION if regime == "limited" else 1.0}
+            "configuration": CONFIGURATION, "limited_fraction": LIMITED_FRACTION if regime == "limited" else 1.0,
+            **head}
 
 
 def run_one(paths: NnUNetPaths, run: dict, device: str, curves: Path) -> dict:

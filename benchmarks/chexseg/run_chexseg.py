@@ -47,6 +47,7 @@ from segcls3d.io import write_json_atomic
 from segcls3d.io.records import RecordFolder
 from segcls3d.labels import CaseLabels
 from segcls3d.model.encoder_weights import build_trainer_network, read_encoder_state, write_initial_weights
+from segcls3d.model.heads import DEFAULT_POOLING
 from segcls3d.model.loading import load_model
 from segcls3d.pipeline import NnUNetPaths, model_folder, plan_and_preprocess, train
 from segcls3d.plans import write_preset_plans
@@ -147,6 +148,7 @@ def run_seed(dim: int, seed: int, args, store: RecordFolder) -> int:
     settings = {"dim": dim, "seed": seed, "n_train": args.n_train, "n_val": args.n_val,
                 "expert_fraction": args.expert_fraction, "schedule": args.schedule}
     suffix, offset = CLASSIFIERS[args.classifier]
+    settings["head_pooling"] = DEFAULT_POOLING  # every arm starts from the classifier (records without it: average)
     if args.classifier != "schedule":  # the default stays out of the settings: its records predate the option
         settings["classifier"] = args.classifier
     runs = {arm: {**settings, "arm": arm, "trainer": trainer_for(arm, args.schedule, args.classifier)}

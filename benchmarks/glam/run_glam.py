@@ -59,6 +59,7 @@ from glam_report import write_report
 from segcls3d.experiments.plan.datasets import DatasetSpec
 from segcls3d.experiments.run import steps
 from segcls3d.io.records import RecordFolder
+from segcls3d.model.heads import DEFAULT_POOLING
 from segcls3d.pipeline import NnUNetPaths
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             spec = dataset_spec(config, dim, seed, args.n_train, args.n_val, args.n_test)
             settings = {"config": config.name, "dim": dim, "seed": seed, "schedule": config.schedule,
                         "preset": preset, "data": spec.describe(), "threshold": args.threshold}
-            runs = {arm: {**settings, "arm": arm} for arm in args.arms}
+            runs = {arm: {**settings, "arm": arm, **({"head_pooling": DEFAULT_POOLING} if arm == "cls_gradcam" else {})}
+                    for arm in args.arms}
             keys = {arm: config.key(dim, seed, arm) for arm in args.arms}
             if all(is_done(store, keys[arm], runs[arm]) for arm in args.arms):
                 continue

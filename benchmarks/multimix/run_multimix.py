@@ -42,6 +42,7 @@ from segcls3d.experiments.run import steps
 from segcls3d.io.records import RecordFolder
 from segcls3d.labels import CaseLabels
 from segcls3d.labels.case_labels import raw_case_ids
+from segcls3d.model.heads import DEFAULT_POOLING
 from segcls3d.pipeline import NnUNetPaths
 from segcls3d.predict.run import predict_folder
 from segcls3d.summarize import RuleBasedSummarizer
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     for dim in args.dims:
         for seed in args.seeds:
             runs = {(regime, method): {"dim": dim, "seed": seed, "regime": regime, "method": method,
-                                       "trainer": METHODS[method] + args.schedule, **sizes}
+                                       "trainer": METHODS[method] + args.schedule, **sizes,
+                                       **({} if method == "SegCls" else {"head_pooling": DEFAULT_POOLING})}
                     for regime in args.regimes for method in args.methods}
             keys = {k: f"{dim}d_seed{seed}_{k[0]}_{k[1]}" for k in runs}
             if all(store.is_done(keys[k], runs[k]) for k in runs):

@@ -38,6 +38,7 @@ from segcls3d.experiments.run import steps
 from segcls3d.io.records import RecordFolder
 from segcls3d.labels import CaseLabels
 from segcls3d.model.encoder_weights import build_trainer_network, read_encoder_state, write_initial_weights
+from segcls3d.model.heads import DEFAULT_POOLING
 from segcls3d.pipeline import NnUNetPaths, model_folder, train
 from segcls3d.pseudolabels.label_subset import labeled_subset, register_split
 from segcls3d.summarize import RuleBasedSummarizer
@@ -154,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                     for arm in args.trainers:
                         settings = {"dim": dim, "seed": seed, "fraction": fraction, "init": init, "arm": arm,
                                     "trainer": trainers[arm], "pretrain_epochs": args.pretrain_epochs,
-                                    "pretrain_iterations": args.pretrain_iterations, "smoke": args.smoke}
+                                    "pretrain_iterations": args.pretrain_iterations, "smoke": args.smoke,
+                                    **({"head_pooling": DEFAULT_POOLING} if arm == "Cls" else {})}
                         key = f"{dim}d_seed{seed}_frac{fraction:g}_{init}_{arm}"
                         if store.is_done(key, settings):
                             continue
