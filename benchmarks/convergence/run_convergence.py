@@ -29,6 +29,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -172,20 +173,27 @@ def write_report(records: dict[str, dict], out: Path) -> Path:
     return write_text_atomic(out / "results.md", "\n".join(lines) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=ROOT / "work_dirs" / "convergence", help="nnU-Net folders")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "convergence" / "results")
+def add_arguments(parser: argparse.ArgumentParser, name: str, arms: Sequence[str]) -> None:
+    """The options of a benchmark over ``POINTS`` (this one and ``benchmarks/head_pooling``)."""
+    parser.add_argument("--work", type=Path, default=ROOT / "work_dirs" / name, help="nnU-Net folders")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / name / "results")
     parser.add_argument("--dims", type=int, nargs="+", choices=(2, 3), default=[2, 3])
     parser.add_argument("--points", nargs="+", choices=list(POINTS), default=list(POINTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=list(CPU_SUITE.seeds))
-    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--arms", nargs="+", choices=list(arms), default=list(arms))
     parser.add_argument("--device", default="cpu")
-    args = parser.parse_args(argv)
+
+
+def run_points(args: argparse.Namespace, arms: dict[str, str], bench_trainers: Path,
+               run_arm: Callable[[steps.PreparedDataset, int, str, dict], dict],
+               report: Callable[[dict[str, dict], Path], Path]) -> int:
+    """Every (dim, point, seed, arm) without a record: prepare its dataset once, run the arms, rewrite the report.
+
+    ``run_arm(prepared, fold, trainer, info)`` returns a record's results; returns the number of failures.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    paths = NnUNetPaths.under(args.work / "nnunet")
-    paths.apply()
-    os.environ["nnUNet_extTrainer"] = os.pathsep.join([os.environ["nnUNet_extTrainer"], str(BENCH_TRAINERS)])
+    NnUNetPaths.under(args.work / "nnunet").apply()
+    os.environ["nnUNet_extTrainer"] = os.pathsep.join([os.environ["nnUNet_extTrainer"], str(bench_trainers)])
     os.environ.setdefault("nnUNet_compile", "false")
     store = RecordFolder(args.out / "records")
     failed = 0
@@ -194,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 settings = {"dim": dim, "point": point, "seed": seed}
                 keys = {arm: f"{dim}d_{point}_seed{seed}_{arm}" for arm in args.arms}
-                runs = {arm: {**settings, "arm": arm, "trainer": ARMS[arm]} for arm in args.arms}
+                runs = {arm: {**settings, "arm": arm, "trainer": arms[arm]} for arm in args.arms}
                 if all(store.is_done(keys[arm], runs[arm]) for arm in args.arms):
                     continue
                 try:
@@ -203,18 +211,29 @@ def main(argv: list[str] | None = None) -> int:
                     logger.error("%s: preparing failed: %s", settings, exc)
                     failed += 1
                     continue
-                target_size = float(info["spec"]["synth"]["target_size"])
                 for arm in args.arms:
                     if store.is_done(keys[arm], runs[arm]):
                         continue
                     try:
-                        result = run_one(prepared, fold, ARMS[arm], dim, target_size, args.device, args.work)
+                        result = run_arm(prepared, fold, arms[arm], info)
                         store.write(keys[arm], {"status": "done", "settings": runs[arm], **info, **result})
                     except Exception as exc:  # noqa: BLE001
                         logger.error("%s failed: %s", keys[arm], exc)
                         failed += 1
-                    write_report(store.read_all(), args.out)
-    return 1 if failed else 0
+                    report(store.read_all(), args.out)
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser, "convergence", ARMS)
+    args = parser.parse_args(argv)
+
+    def run_arm(prepared: steps.PreparedDataset, fold: int, trainer: str, info: dict) -> dict:
+        target_size = float(info["spec"]["synth"]["target_size"])
+        return run_one(prepared, fold, trainer, int(info["spec"]["dim"]), target_size, args.device, args.work)
+
+    return 1 if run_points(args, ARMS, BENCH_TRAINERS, run_arm, write_report) else 0
 
 
 if __name__ == "__main__":

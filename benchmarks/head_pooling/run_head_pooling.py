@@ -22,31 +22,25 @@ after each run.
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "convergence"))  # the same datasets
 
-from run_convergence import POINTS, prepare  # noqa: E402
+from run_convergence import POINTS, add_arguments, run_points  # noqa: E402
 
 from segcls3d.experiments.plan.suites import CPU_SUITE  # noqa: E402
 from segcls3d.experiments.report.gather import mean_ci  # noqa: E402
 from segcls3d.experiments.report.tables import fmt_mean_ci  # noqa: E402
 from segcls3d.experiments.run import steps  # noqa: E402
 from segcls3d.io import write_text_atomic  # noqa: E402
-from segcls3d.io.records import RecordFolder  # noqa: E402
 from segcls3d.model.checkpoint import read_checkpoint  # noqa: E402
-from segcls3d.pipeline import NnUNetPaths  # noqa: E402
 from segcls3d.summarize import RuleBasedSummarizer  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 BENCH_TRAINERS = Path(__file__).resolve().parent / "trainers"
 ARMS = {"cls_avgmax": "nnUNetTrainerCls_exp", "cls_avg": "nnUNetTrainerClsAvgPool_exp",
         "multitask_avgmax": "nnUNetTrainerMultitask_exp", "multitask_avg": "nnUNetTrainerMultitaskAvgPool_exp"}
-logger = logging.getLogger("head_pooling")
 
 
 def run_one(prepared: steps.PreparedDataset, fold: int, trainer: str, tau: float, device: str, work: Path) -> dict:
@@ -94,46 +88,14 @@ def write_report(records: dict[str, dict], out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=ROOT / "work_dirs" / "head_pooling", help="nnU-Net folders")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "head_pooling" / "results")
-    parser.add_argument("--dims", type=int, nargs="+", choices=(2, 3), default=[2, 3])
-    parser.add_argument("--points", nargs="+", choices=list(POINTS), default=list(POINTS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(CPU_SUITE.seeds))
-    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    parser.add_argument("--device", default="cpu")
+    add_arguments(parser, "head_pooling", ARMS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    NnUNetPaths.under(args.work / "nnunet").apply()
-    os.environ["nnUNet_extTrainer"] = os.pathsep.join([os.environ["nnUNet_extTrainer"], str(BENCH_TRAINERS)])
-    os.environ.setdefault("nnUNet_compile", "false")
-    store = RecordFolder(args.out / "records")
-    failed = 0
-    for dim in args.dims:
-        for point in args.points:
-            for seed in args.seeds:
-                settings = {"dim": dim, "point": point, "seed": seed}
-                keys = {arm: f"{dim}d_{point}_seed{seed}_{arm}" for arm in args.arms}
-                runs = {arm: {**settings, "arm": arm, "trainer": ARMS[arm]} for arm in args.arms}
-                if all(store.is_done(keys[arm], runs[arm]) for arm in args.arms):
-                    continue
-                try:
-                    prepared, fold, info = prepare(dim, point, seed, args.work)
-                except Exception as exc:  # noqa: BLE001 - one failed dataset must not stop the others
-                    logger.error("%s: preparing failed: %s", settings, exc)
-                    failed += 1
-                    continue
-                tau = CPU_SUITE.rule_tau(dim, float(info["spec"]["synth"]["target_size"]))
-                for arm in args.arms:
-                    if store.is_done(keys[arm], runs[arm]):
-                        continue
-                    try:
-                        result = run_one(prepared, fold, ARMS[arm], tau, args.device, args.work)
-                        store.write(keys[arm], {"status": "done", "settings": runs[arm], **info, **result})
-                    except Exception as exc:  # noqa: BLE001
-                        logger.error("%s failed: %s", keys[arm], exc)
-                        failed += 1
-                    write_report(store.read_all(), args.out)
-    return 1 if failed else 0
+
+    def run_arm(prepared: steps.PreparedDataset, fold: int, trainer: str, info: dict) -> dict:
+        tau = CPU_SUITE.rule_tau(int(info["spec"]["dim"]), float(info["spec"]["synth"]["target_size"]))
+        return run_one(prepared, fold, trainer, tau, args.device, args.work)
+
+    return 1 if run_points(args, ARMS, BENCH_TRAINERS, run_arm, write_report) else 0
 
 
 if __name__ == "__main__":
